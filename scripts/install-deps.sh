@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs every build and test dependency of mq from Debian 12 packages.
+# Idempotent: when everything is already present it prints nothing and exits 0.
+# libboost1.81-dev is named explicitly: it conflicts with the 1.74 libboost-dev meta-package.
+set -eu
+PKGS="cmake g++ clang make pkg-config libboost1.81-dev libssl-dev libcli11-dev nlohmann-json3-dev \
+doctest-dev libfmt-dev libsimdjson-dev scdoc mandoc openssl \
+mosquitto mosquitto-clients python3-paho-mqtt"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

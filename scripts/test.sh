@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs dependencies, builds and runs the whole test suite: the warning-free
+# release build, the ASan+UBSan build, and a bounded libFuzzer run.
+# Used verbatim by the README and by .ci/run.
+#   MQ_FUZZ_SECONDS   seconds per fuzz target (default 60; 0 skips fuzzing)
+#   MQ_SKIP_SANITIZE  set to 1 to skip the sanitizer build (local quick runs)
+#   MQ_JOBS           parallel build jobs (default: number of cores)
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+JOBS="${MQ_JOBS:-$(nproc)}"
+FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-60}"
+export CTEST_OUTPUT_ON_FAILURE=1
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "release build (-Werror)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQ_WERROR=ON >/dev/null
+cmake --build build/release -j "$JOBS"
+step "release tests"
+ctest --test-dir build/release -j "$JOBS" --timeout 600
+
+step "checks: generated completions are current, man pages lint"
+./scripts/check-generated.sh build/release
+
+if [ "${MQ_SKIP_SANITIZE:-0}" != "1" ]; then
+    step "ASan+UBSan build"
+    cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMQ_WERROR=ON \
+        -DMQ_SANITIZE='address;undefined' -DCMAKE_CXX_FLAGS=-O1 >/dev/null
+    cmake --build build/asan -j "$JOBS"
+    step "ASan+UBSan tests"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build/asan -j "$JOBS" --timeout 900
+fi
+
+if [ "$FUZZ_SECONDS" != "0" ]; then
+    step "libFuzzer build (clang, ASan+UBSan)"
+    CXX=clang++ cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=OFF >/dev/null
+    cmake --build build/fuzz -j "$JOBS" --target fuzz_all
+    step "fuzzing ${FUZZ_SECONDS}s per target"
+    ./tests/fuzz/run_fuzzers.sh build/fuzz "$FUZZ_SECONDS"
+fi
+step "all tests passed"
