@@ -14,7 +14,7 @@ namespace mqtt {
 std::error_code check_topic_name(std::string_view name,
                                  std::uint32_t max_levels = 65'535) noexcept;
 
-/// Topic Filter rules [MQTT-4.7.1-1..3] ('#' last and alone in its level, '+'
+/// Topic Filter rules [MQTT-4.7.1-1] [MQTT-4.7.1-2] (5.0 numbering) ('#' last and alone in its level, '+'
 /// alone in its level), non-empty [MQTT-4.7.3-1], UTF-8, shared subscription
 /// syntax [MQTT-4.8.2-1/2]. Returns codec_error::topic_filter_invalid, invalid_utf8,
 /// null_character, or no error.
