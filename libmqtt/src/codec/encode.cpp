@@ -3,6 +3,7 @@
 // then every field is appended once, so an encode is one allocation at most.
 #include <mqtt/codec/encode.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "property_codec.hpp"
@@ -279,7 +280,10 @@ std::error_code encode(const packet& p, protocol_version version, std::vector<st
     const std::size_t body = std::visit(body_sizer{version}, p);
     if (body == bad) return make_error_code(codec_error::string_too_long);
     if (body > max_varint) return make_error_code(codec_error::packet_too_large);
-    out.reserve(out.size() + 5 + body);
+    // Grow geometrically: callers append many packets to one buffer, and an
+    // exact reserve per packet would reallocate (and copy) every time.
+    const std::size_t need = out.size() + 5 + body;
+    if (need > out.capacity()) out.reserve(std::max(need, out.capacity() * 2));
     out.push_back(first_byte(p));
     encode_varint(static_cast<std::uint32_t>(body), out);
     std::visit(body_writer{version, out}, p);
