@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include <mqtt/codec/packets.hpp>
+#include <mqtt/core/packet_id_pool.hpp>
+
+/// Sans-I/O broker side of one MQTT session. net::server feeds it decoded
+/// packets, ticks and `now`; it returns ordered actions. It owns CONNECT
+/// validation, keepalive, inbound topic aliases and Receive Maximum, the QoS 1/2
+/// flows in both directions and the outbound queue. Routing, retained messages
+/// and session lookup belong to the caller, which answers the requests the
+/// session emits (connect_request -> accept()/reject(), subscribe_request ->
+/// complete_subscribe(), ...).
+///
+/// Outbound QoS 2 (broker -> client):
+///
+///   deliver() --PUBLISH--> awaiting PUBREC --PUBREC--> PUBREL, awaiting PUBCOMP --PUBCOMP--> done
+///       |                        |  PUBREC >= 0x80: done
+///       +-- window full: queued (max_queued, drop-oldest), sent when a slot frees
+///
+/// Inbound QoS 2 is routed on PUBLISH; only its packet id is kept until PUBREL.
+///
+/// Persistent state (outbound in-flight and queue, inbound QoS 2 ids) moves to
+/// a new connection's session with resume(); everything else is per connection.
+namespace mqtt::core {
+
+using clock = std::chrono::steady_clock;
+using time_point = clock::time_point;
+
+struct server_session_config {
+    std::uint32_t max_packet_size = 1024 * 1024;  // inbound, advertised in CONNACK (v5)
+    std::uint16_t receive_maximum = 100;          // inbound QoS 1/2 window, advertised
+    std::uint16_t max_inflight = 32;              // outbound window cap
+    std::uint32_t max_queued = 1000;              // outbound messages beyond the window
+    std::uint16_t topic_alias_maximum = 10;       // inbound aliases, advertised
+    std::uint16_t max_keepalive = 65'535;
+    std::uint32_t max_session_expiry = 86'400;
+    std::uint32_t max_string_length = 4096;  // client id 0x85, username 0x86
+};
+
+/// Send a control packet (CONNACK, acks, SUBACK, DISCONNECT, PINGRESP...).
+struct send_packet {
+    mqtt::packet pkt;
+};
+
+/// Send a PUBLISH of a shared message with per-subscriber header fields; the
+/// caller encodes `msg` once and patches qos/dup/retain/packet id per delivery.
+struct send_publish {
+    std::shared_ptr<const mqtt::publish> msg;
+    qos level = qos::at_most_once;
+    std::uint16_t packet_id = 0;
+    bool dup = false;
+    bool retain = false;
+    std::vector<std::uint32_t> subscription_ids;  // v5 only [MQTT-3.3.4-3]
+};
+
+/// Route an inbound PUBLISH (topic resolved, alias removed) to subscribers; the
+/// caller stores it as retained first when msg->retain is set.
+struct route_publish {
+    std::shared_ptr<const mqtt::publish> msg;
+};
+
+/// A valid CONNECT: the caller finds or creates the session state and answers
+/// with accept() or reject().
+struct connect_request {
+    std::string client_id;  // assigned when the client sent an empty one
+    bool clean_start = true;
+    std::uint32_t session_expiry = 0;  // seconds, after the broker's maximum
+    std::optional<std::string> username;
+    std::optional<std::vector<std::uint8_t>> password;
+};
+
+/// SUBSCRIBE to apply; answer with complete_subscribe().
+struct subscribe_request {
+    std::uint16_t packet_id = 0;
+    std::vector<mqtt::subscription> entries;
+    std::optional<std::uint32_t> subscription_id;
+};
+
+/// UNSUBSCRIBE to apply; answer with complete_unsubscribe().
+struct unsubscribe_request {
+    std::uint16_t packet_id = 0;
+    std::vector<std::string> filters;
+};
+
+/// Close the connection after the packets already emitted are written.
+struct close_connection {
+    reason why = reason::success;
+    /// The Will to publish now (abnormal close, DISCONNECT 0x04), else null.
+    std::shared_ptr<const mqtt::publish> will;
+    /// A normal DISCONNECT (0x00/0x04) from the client.
+    bool client_disconnect = false;
+};
+
+using server_action = std::variant<send_packet, send_publish, route_publish, connect_request,
+                                   subscribe_request, unsubscribe_request, close_connection>;
+
+class server_session {
+public:
+    explicit server_session(server_session_config cfg = {});
+
+    /// Feeds one decoded packet received at `now`.
+    void on_packet(mqtt::packet pkt, time_point now);
+    /// The frame splitter or decoder failed with `ec`. `connect_level` is the
+    /// protocol level peeked from a CONNECT frame, if readable.
+    void on_decode_error(std::error_code ec, std::optional<std::uint8_t> connect_level, time_point now);
+    /// The peer closed or the socket failed: Will published unless already closed.
+    void on_connection_lost(time_point now);
+    /// Checks the keepalive deadline [MQTT-3.1.2-22].
+    void on_tick(time_point now);
+    /// Earliest time on_tick() has something to do.
+    std::optional<time_point> next_deadline() const;
+
+    /// Answers connect_request: CONNACK success (with `session_present`), then
+    /// in-flight messages again with DUP, then queued ones as the window allows.
+    void accept(bool session_present, time_point now);
+    /// Answers connect_request with a refusal (CONNACK code, then close).
+    void reject(reason why);
+    /// Takes the persistent state (in-flight, queue, inbound QoS 2 ids) of the
+    /// previous connection of this session; call between connect_request and accept().
+    void resume(server_session&& old);
+
+    /// Answers subscribe_request with one code per entry (granted QoS or failure).
+    void complete_subscribe(std::uint16_t packet_id, std::vector<reason> codes);
+    /// Answers unsubscribe_request (v5 codes; ignored on 3.1.1).
+    void complete_unsubscribe(std::uint16_t packet_id, std::vector<reason> codes);
+
+    /// Delivers a routed message at `level` (already min of publish and
+    /// subscription QoS). Online: sent or queued per the window. Offline
+    /// (before accept / after close): QoS 1/2 queued, QoS 0 dropped. Messages
+    /// larger than the client's Maximum Packet Size are skipped [MQTT-3.1.2-25].
+    /// Returns false when the message was dropped.
+    bool deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
+                 std::vector<std::uint32_t> subscription_ids, time_point now);
+
+    /// Server-initiated close: v5 DISCONNECT `why` then close (takeover 0x8E,
+    /// shutdown 0x8B). The Will is published when `publish_will`.
+    void disconnect(reason why, bool publish_will);
+
+    /// Ordered actions since the last call.
+    std::vector<server_action> take_actions();
+    bool has_actions() const noexcept { return !actions_.empty(); }
+
+    bool connected() const noexcept { return state_ == state::connected; }
+    bool closed() const noexcept { return state_ == state::closed; }
+    protocol_version version() const noexcept { return version_; }
+    const std::string& client_id() const noexcept { return client_id_; }
+    /// Session Expiry Interval in force (updated by DISCONNECT) [MQTT-3.1.2-23].
+    std::uint32_t session_expiry() const noexcept { return session_expiry_; }
+    std::size_t queued() const noexcept { return queue_.size(); }
+    std::size_t inflight() const noexcept { return inflight_.size(); }
+    std::uint64_t dropped() const noexcept { return dropped_; }
+
+private:
+    enum class state : std::uint8_t { awaiting_connect, connecting, connected, closed };
+    struct outbound {
+        std::shared_ptr<const mqtt::publish> msg;
+        qos level = qos::at_most_once;
+        bool retain = false;
+        std::vector<std::uint32_t> subscription_ids;
+        std::uint16_t packet_id = 0;
+        bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+    };
+
+    void handle_connect(mqtt::connect& c, time_point now);
+    void handle_publish(mqtt::publish& p);
+    void handle_puback(std::uint16_t id);
+    void handle_pubrec(const mqtt::pubrec& r);
+    void handle_pubrel(std::uint16_t id);
+    void handle_pubcomp(std::uint16_t id);
+    void handle_disconnect(const mqtt::disconnect& d);
+    void protocol_violation(reason why);
+    void close_with(reason why, bool send_disconnect, bool publish_will);
+    void send_outbound(const outbound& o, bool dup);
+    void pump_queue();
+    std::uint16_t window() const noexcept;
+    bool fits_client_limit(const mqtt::publish& m, qos level, const std::vector<std::uint32_t>& ids) const;
+    void emit(mqtt::packet p) { actions_.emplace_back(send_packet{std::move(p)}); }
+
+    server_session_config cfg_;
+    state state_ = state::awaiting_connect;
+    protocol_version version_ = protocol_version::v5;
+    std::string client_id_;
+    bool assigned_id_ = false;
+    std::uint16_t keep_alive_ = 0;
+    bool keep_alive_lowered_ = false;
+    std::uint32_t session_expiry_ = 0;
+    bool session_expiry_lowered_ = false;
+    std::optional<time_point> keepalive_deadline_;
+    std::shared_ptr<const mqtt::publish> will_;
+
+    // Client's limits (v5 CONNECT properties).
+    std::uint16_t client_receive_maximum_ = 65'535;
+    std::uint32_t client_max_packet_size_ = 268'435'460;
+
+    // Inbound.
+    std::vector<std::string> aliases_;                // index = Topic Alias
+    std::unordered_set<std::uint16_t> inbound_qos2_;  // PUBREC sent, PUBREL awaited
+
+    // Outbound.
+    packet_id_pool ids_;
+    std::deque<outbound> inflight_;  // in send order
+    std::deque<outbound> queue_;
+    std::uint64_t dropped_ = 0;
+
+    std::vector<server_action> actions_;
+};
+
+}  // namespace mqtt::core

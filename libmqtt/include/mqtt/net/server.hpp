@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mqtt/net/log.hpp>
+
+namespace mqtt::net {
+
+struct listener_options {
+    std::string url = "mqtt://127.0.0.1:1883";  // mqtt, mqtts, ws, wss; port 0 = any free port
+};
+
+/// Broker limits; defaults from hardening.md §1.1.
+struct broker_limits {
+    std::uint32_t max_connections = 1000;
+    std::uint32_t max_connect_packet = 64 * 1024;
+    std::uint32_t max_packet_size = 1024 * 1024;
+    std::uint32_t max_string_length = 4096;
+    std::uint32_t max_user_properties = 32;
+    std::uint32_t max_topic_levels = 128;
+    std::uint16_t receive_maximum = 100;
+    std::uint16_t max_inflight = 32;
+    std::uint32_t max_queued = 1000;
+    std::uint64_t max_queued_bytes = 1024 * 1024;
+    std::uint64_t max_write_buffer = 1024 * 1024;
+    std::uint32_t max_subscriptions = 10'000;
+    std::uint16_t topic_alias_maximum = 10;
+    std::uint16_t max_keepalive = 65'535;
+    std::uint32_t max_session_expiry = 86'400;
+    std::uint32_t max_sessions = 10'000;
+    std::chrono::milliseconds connect_timeout{10'000};
+};
+
+struct server_options {
+    std::vector<listener_options> listeners{listener_options{}};
+    broker_limits limits;
+    bool allow_anonymous = true;
+    std::chrono::milliseconds sys_interval{10'000};  // 0 disables $SYS
+    /// Install SIGINT/SIGTERM handlers in start(): a signal calls stop(shutdown_timeout).
+    bool handle_signals = false;
+    std::chrono::milliseconds shutdown_timeout{5'000};
+};
+
+/// Counters since start(); read with server::stats() (thread-safe snapshot).
+struct server_stats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t messages_received = 0;  // PUBLISH from clients
+    std::uint64_t messages_sent = 0;      // PUBLISH to clients
+    std::uint64_t messages_dropped = 0;   // queue policy, write buffer, client's packet size
+};
+
+struct listener_info {
+    std::string url;        // with the bound port
+    std::string transport;  // "tcp", "tls", "ws", "wss"
+    std::string address;
+    std::uint16_t port = 0;
+};
+
+/// The broker engine. `mq broker` and the tests start the same object.
+class server {
+public:
+    explicit server(server_options opts, logger log = {});
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds every listener or throws std::system_error naming the address.
+    void start();
+    /// Bound listeners (actual port when port 0 was asked); valid after start().
+    std::vector<listener_info> listeners() const;
+    /// Runs the worker(s) on the calling thread until stop().
+    void run();
+    /// Thread-safe. v5 clients get DISCONNECT 0x8B; waits at most `drain`.
+    void stop(std::chrono::milliseconds drain = std::chrono::milliseconds{5000});
+    /// Snapshot of the counters; safe from any thread.
+    server_stats stats() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace mqtt::net

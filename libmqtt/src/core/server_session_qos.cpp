@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+// server_session: PUBLISH in both directions and the QoS 1/2 acknowledgement
+// flows, the outbound window and queue.
+#include <mqtt/core/server_session.hpp>
+
+#include <algorithm>
+#include <string_view>
+
+#include <mqtt/codec/limits.hpp>
+#include <mqtt/codec/varint.hpp>
+
+namespace mqtt::core {
+namespace {
+
+// Bytes of an encoded property block without its length prefix.
+std::size_t properties_size(const properties& props) noexcept {
+    std::size_t n = 0;
+    for (const auto& p : props.items) {
+        const auto t = mqtt::type_of(static_cast<std::uint8_t>(p.id));
+        if (!t) continue;
+        n += 1;
+        switch (*t) {
+            case property_type::byte:
+                n += 1;
+                break;
+            case property_type::two_byte:
+                n += 2;
+                break;
+            case property_type::four_byte:
+                n += 4;
+                break;
+            case property_type::varint:
+                n += varint_size(std::min(std::get<std::uint32_t>(p.value), max_varint));
+                break;
+            case property_type::utf8:
+                n += 2 + std::get<std::string>(p.value).size();
+                break;
+            case property_type::binary:
+                n += 2 + std::get<binary>(p.value).size();
+                break;
+            case property_type::utf8_pair: {
+                const auto& kv = std::get<string_pair>(p.value);
+                n += 4 + kv.first.size() + kv.second.size();
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+bool is_sys_topic(std::string_view t) noexcept {
+    return t == "$SYS" || t.starts_with("$SYS/");
+}
+
+}  // namespace
+
+void server_session::handle_publish(mqtt::publish& p) {
+    const bool v5 = version_ == protocol_version::v5;
+    if (v5) {
+        if (auto alias = p.props.get_int(property_id::topic_alias)) {
+            // [MQTT-3.3.2-8] [MQTT-3.3.2-9] alias 0 or above our maximum.
+            if (*alias == 0 || *alias > cfg_.topic_alias_maximum) {
+                protocol_violation(reason::topic_alias_invalid);
+                return;
+            }
+            auto& slot = aliases_[*alias];
+            if (p.topic.empty()) {
+                if (slot.empty()) {  // unknown alias and no topic (hardening C12)
+                    protocol_violation(reason::protocol_error);
+                    return;
+                }
+                p.topic = slot;
+            } else {
+                slot = p.topic;  // [MQTT-3.3.2-12] (re)defines the mapping
+            }
+            // Aliases are per connection: never forwarded.
+            p.props.remove(property_id::topic_alias);
+        }
+    }
+    const std::uint16_t id = p.packet_id;
+    if (is_sys_topic(p.topic)) {
+        // Clients cannot publish under $SYS/ (hardening C19): not routed.
+        if (p.level == qos::at_least_once)
+            emit(mqtt::puback{id, v5 ? reason::not_authorized : reason::success, {}});
+        else if (p.level == qos::exactly_once) {
+            if (!v5) inbound_qos2_.insert(id);
+            emit(mqtt::pubrec{id, v5 ? reason::not_authorized : reason::success, {}});
+        }
+        return;
+    }
+    switch (p.level) {
+        case qos::at_most_once:
+            actions_.emplace_back(route_publish{std::make_shared<const mqtt::publish>(std::move(p))});
+            return;
+        case qos::at_least_once:
+            // [MQTT-4.3.2-2] deliver, then PUBACK.
+            actions_.emplace_back(route_publish{std::make_shared<const mqtt::publish>(std::move(p))});
+            emit(mqtt::puback{id, reason::success, {}});
+            return;
+        case qos::exactly_once:
+            if (inbound_qos2_.contains(id)) {
+                // Retransmission before PUBREL: acknowledge, do not deliver twice [MQTT-4.3.3-10].
+                emit(mqtt::pubrec{id, reason::success, {}});
+                return;
+            }
+            if (v5 && inbound_qos2_.size() >= cfg_.receive_maximum) {
+                protocol_violation(reason::receive_maximum_exceeded);  // [MQTT-3.3.4-9]
+                return;
+            }
+            inbound_qos2_.insert(id);
+            // Delivered on PUBLISH; only the id is kept until PUBREL.
+            actions_.emplace_back(route_publish{std::make_shared<const mqtt::publish>(std::move(p))});
+            emit(mqtt::pubrec{id, reason::success, {}});
+            return;
+    }
+}
+
+void server_session::handle_pubrel(std::uint16_t id) {
+    // [MQTT-4.3.3-11] PUBCOMP; unknown id gets 0x92 (v5).
+    const bool known = inbound_qos2_.erase(id) != 0;
+    emit(mqtt::pubcomp{id, known ? reason::success : reason::packet_identifier_not_found, {}});
+}
+
+void server_session::handle_puback(std::uint16_t id) {
+    auto it = std::find_if(inflight_.begin(), inflight_.end(), [id](const outbound& o) {
+        return o.packet_id == id && o.level == qos::at_least_once;
+    });
+    if (it == inflight_.end()) return;  // unknown id: ignored (hardening C10)
+    inflight_.erase(it);
+    ids_.release(id);
+    pump_queue();
+}
+
+void server_session::handle_pubrec(const mqtt::pubrec& r) {
+    auto it = std::find_if(inflight_.begin(), inflight_.end(), [&r](const outbound& o) {
+        return o.packet_id == r.packet_id && o.level == qos::exactly_once;
+    });
+    if (it == inflight_.end()) {
+        emit(mqtt::pubrel{r.packet_id, reason::packet_identifier_not_found, {}});
+        return;
+    }
+    if (is_failure(r.reason_code)) {
+        // [MQTT-4.3.3-?] a failing PUBREC ends the flow; the id is free again.
+        inflight_.erase(it);
+        ids_.release(r.packet_id);
+        pump_queue();
+        return;
+    }
+    it->released = true;
+    it->msg.reset();                                       // the payload is no longer needed after PUBREC
+    emit(mqtt::pubrel{r.packet_id, reason::success, {}});  // [MQTT-4.3.3-4]
+}
+
+void server_session::handle_pubcomp(std::uint16_t id) {
+    auto it = std::find_if(inflight_.begin(), inflight_.end(), [id](const outbound& o) {
+        return o.packet_id == id && o.level == qos::exactly_once && o.released;
+    });
+    if (it == inflight_.end()) return;
+    inflight_.erase(it);
+    ids_.release(id);
+    pump_queue();
+}
+
+std::uint16_t server_session::window() const noexcept {
+    return std::max<std::uint16_t>(1, std::min(client_receive_maximum_, cfg_.max_inflight));
+}
+
+bool server_session::fits_client_limit(const mqtt::publish& m, qos level,
+                                       const std::vector<std::uint32_t>& ids) const {
+    if (client_max_packet_size_ >= 268'435'460u) return true;
+    std::size_t rem = 2 + m.topic.size() + (level == qos::at_most_once ? 0 : 2) + m.payload.size();
+    if (version_ == protocol_version::v5) {
+        std::size_t props = properties_size(m.props);
+        for (auto id : ids) props += 1 + varint_size(std::min(id, max_varint));
+        rem += varint_size(static_cast<std::uint32_t>(std::min<std::size_t>(props, max_varint))) + props;
+    }
+    if (rem > max_varint) return false;
+    const std::size_t total = 1 + varint_size(static_cast<std::uint32_t>(rem)) + rem;
+    return total <= client_max_packet_size_;
+}
+
+bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
+                             std::vector<std::uint32_t> subscription_ids, time_point) {
+    if (!msg) return false;
+    if (version_ == protocol_version::v311) subscription_ids.clear();
+    // [MQTT-3.1.2-25] never send a packet above the client's Maximum Packet Size.
+    if (!fits_client_limit(*msg, level, subscription_ids)) {
+        ++dropped_;
+        return false;
+    }
+    const bool online = state_ == state::connected;
+    if (level == qos::at_most_once) {
+        if (!online) return false;  // QoS 0 is never queued for offline sessions
+        actions_.emplace_back(
+            send_publish{std::move(msg), level, 0, false, retain, std::move(subscription_ids)});
+        return true;
+    }
+    if (state_ == state::closed && session_expiry_ == 0) return false;
+    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false};
+    if (online && queue_.empty() && inflight_.size() < window()) {
+        if (auto id = ids_.allocate()) {
+            o.packet_id = *id;
+            inflight_.push_back(std::move(o));
+            send_outbound(inflight_.back(), false);
+            return true;
+        }
+    }
+    if (cfg_.max_queued == 0) {
+        ++dropped_;
+        return false;
+    }
+    if (queue_.size() >= cfg_.max_queued) {
+        queue_.pop_front();  // drop-oldest policy
+        ++dropped_;
+    }
+    queue_.push_back(std::move(o));
+    return true;
+}
+
+void server_session::send_outbound(const outbound& o, bool dup) {
+    // [MQTT-3.3.1-1] DUP only on redelivery of QoS 1/2.
+    actions_.emplace_back(send_publish{o.msg, o.level, o.packet_id, dup, o.retain, o.subscription_ids});
+}
+
+void server_session::pump_queue() {
+    while (state_ == state::connected && !queue_.empty() && inflight_.size() < window()) {
+        auto id = ids_.allocate();
+        if (!id) return;
+        outbound o = std::move(queue_.front());
+        queue_.pop_front();
+        o.packet_id = *id;
+        inflight_.push_back(std::move(o));
+        send_outbound(inflight_.back(), false);
+    }
+}
+
+}  // namespace mqtt::core

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+#include <mqtt/net/bench_connection.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <mqtt/codec/decode.hpp>
+#include <mqtt/codec/encode.hpp>
+#include <mqtt/codec/varint.hpp>
+#include <mqtt/net/errors.hpp>
+
+#include "bench_loop_impl.hpp"
+
+namespace mqtt::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t read_chunk = 256 * 1024;
+
+void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
+    out.push_back(static_cast<std::uint8_t>(v >> 8));
+    out.push_back(static_cast<std::uint8_t>(v & 0xFF));
+}
+
+std::uint16_t get_u16(const std::uint8_t* p) noexcept {
+    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+
+}  // namespace
+
+struct bench_connection::impl : std::enable_shared_from_this<impl> {
+    impl(bench_loop& l, bench_connection_options o, bench_handlers h)
+        : io(l.get().io), socket(io), resolver(io), keepalive_timer(io), opts(std::move(o)),
+          handlers(std::move(h)), in_use(65536, 0) {
+        in.resize(read_chunk);
+        pending.reserve(opts.max_unsent * 2);
+        writing.reserve(opts.max_unsent * 2);
+    }
+
+    asio::io_context& io;
+    tcp::socket socket;
+    tcp::resolver resolver;
+    asio::steady_timer keepalive_timer;
+    bench_connection_options opts;
+    bench_handlers handlers;
+
+    // Output: publishes are appended to `pending`; one write of `writing` is in
+    // flight at a time, and the two swap when it completes (batching for free).
+    std::vector<std::uint8_t> pending, writing;
+    bool write_in_flight = false;
+    bool flush_posted = false;
+    bool wrote_since_tick = false;
+    bool disconnect_after_flush = false;
+
+    std::vector<std::uint8_t> in;
+    std::size_t in_len = 0;
+
+    bool open = false;
+    bool is_connected = false;
+    bool closed = false;
+    std::function<void(std::error_code, const bench_connack&)> connect_done;
+    std::map<std::uint16_t, std::function<void(std::error_code, const std::vector<reason>&)>> sub_done;
+
+    std::vector<std::uint8_t> in_use;  // packet ids of outgoing QoS 1/2 messages in flight
+    std::uint16_t next_id = 1;
+    std::size_t inflight = 0;
+    mqtt::limits lim;
+
+    std::uint16_t alloc_id() {
+        // Callers keep inflight below 65535, so a free id exists.
+        while (in_use[next_id] != 0 || next_id == 0) next_id = static_cast<std::uint16_t>(next_id + 1);
+        const std::uint16_t id = next_id;
+        next_id = static_cast<std::uint16_t>(next_id + 1);
+        in_use[id] = 1;
+        ++inflight;
+        return id;
+    }
+
+    void release_id(std::uint16_t id) {
+        if (in_use[id] != 0) {
+            in_use[id] = 0;
+            --inflight;
+        }
+    }
+
+    void fail(std::error_code ec) {
+        if (closed) return;
+        closed = true;
+        is_connected = false;
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        keepalive_timer.cancel();
+        resolver.cancel();
+        if (connect_done) {
+            auto done = std::move(connect_done);
+            connect_done = nullptr;
+            done(ec, bench_connack{});
+        }
+        if (handlers.on_closed) handlers.on_closed(ec);
+    }
+
+    void schedule_flush() {
+        if (flush_posted || write_in_flight) return;
+        flush_posted = true;
+        asio::post(io, [self = shared_from_this()] {
+            self->flush_posted = false;
+            self->start_write();
+        });
+    }
+
+    void start_write() {
+        if (write_in_flight || closed || pending.empty()) return;
+        std::swap(pending, writing);
+        write_in_flight = true;
+        wrote_since_tick = true;
+        asio::async_write(socket, asio::buffer(writing),
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                              self->on_written(ec);
+                          });
+    }
+
+    void on_written(const boost::system::error_code& ec) {
+        write_in_flight = false;
+        writing.clear();
+        if (ec) {
+            fail(ec == asio::error::operation_aborted ? make_error_code(net_error::closed)
+                                                      : make_error_code(net_error::connection_lost));
+            return;
+        }
+        if (!pending.empty()) {
+            start_write();
+        } else if (disconnect_after_flush) {
+            boost::system::error_code ignored;
+            socket.shutdown(tcp::socket::shutdown_send, ignored);
+            return;  // the broker closes; the reader sees EOF
+        }
+        if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
+    }
+
+    void start_read() {
+        if (in.size() - in_len < read_chunk / 4) in.resize(in.size() * 2);
+        socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
+                               [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                   self->on_read(ec, n);
+                               });
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t n) {
+        if (ec) {
+            fail(disconnect_after_flush || closed ? make_error_code(net_error::closed)
+                                                  : make_error_code(net_error::connection_lost));
+            return;
+        }
+        in_len += n;
+        std::size_t off = 0;
+        while (!closed) {
+            std::error_code fec;
+            const auto frame = next_frame(std::span<const std::uint8_t>(in.data() + off, in_len - off), lim, fec);
+            if (fec) {
+                fail(fec);
+                return;
+            }
+            if (!frame) break;
+            if (!handle(*frame)) return;
+            off += frame->total;
+        }
+        if (closed) return;
+        // Keep the partial frame at the front of the buffer.
+        if (off > 0) {
+            std::memmove(in.data(), in.data() + off, in_len - off);
+            in_len -= off;
+        }
+        if (!pending.empty()) schedule_flush();
+        start_read();
+    }
+
+    void ack(std::uint8_t first, std::uint16_t id) {
+        pending.push_back(first);
+        pending.push_back(2);
+        put_u16(pending, id);
+    }
+
+    // Returns false when the connection was closed by the frame.
+    bool handle(const frame_view& f) {
+        const auto body = f.body;
+        switch (f.type()) {
+            case packet_type::publish: return handle_publish(f);
+            case packet_type::puback:
+            case packet_type::pubcomp: {
+                if (body.size() < 2) return protocol_error();
+                const std::uint16_t id = get_u16(body.data());
+                const std::uint8_t rc = body.size() > 2 ? body[2] : 0;
+                release_id(id);
+                if (handlers.on_ack) handlers.on_ack(id, rc);
+                return !closed;
+            }
+            case packet_type::pubrec: {
+                if (body.size() < 2) return protocol_error();
+                const std::uint16_t id = get_u16(body.data());
+                const std::uint8_t rc = body.size() > 2 ? body[2] : 0;
+                if (rc >= 0x80) {
+                    release_id(id);
+                    if (handlers.on_ack) handlers.on_ack(id, rc);
+                } else {
+                    ack(0x62, id);  // PUBREL [MQTT-3.6.1-1]: flags 0010
+                }
+                return !closed;
+            }
+            case packet_type::pubrel: {
+                if (body.size() < 2) return protocol_error();
+                ack(0x70, get_u16(body.data()));  // PUBCOMP
+                return true;
+            }
+            default: return handle_other(f);
+        }
+    }
+
+    bool protocol_error() {
+        fail(make_error_code(net_error::protocol_violation));
+        return false;
+    }
+
+    bool handle_publish(const frame_view& f) {
+        const auto body = f.body;
+        const auto level = static_cast<qos>((f.first_byte >> 1) & 3);
+        if (body.size() < 2 || static_cast<unsigned>(level) > 2) return protocol_error();
+        std::size_t pos = 2;
+        const std::size_t tlen = get_u16(body.data());
+        if (pos + tlen > body.size()) return protocol_error();
+        bench_message m;
+        m.topic = std::string_view(reinterpret_cast<const char*>(body.data() + pos), tlen);
+        pos += tlen;
+        std::uint16_t id = 0;
+        if (level != qos::at_most_once) {
+            if (pos + 2 > body.size()) return protocol_error();
+            id = get_u16(body.data() + pos);
+            pos += 2;
+        }
+        if (opts.version == protocol_version::v5) {
+            std::uint32_t plen = 0;
+            std::size_t used = 0;
+            if (decode_varint(body.subspan(pos), plen, used) != varint_status::ok ||
+                pos + used + plen > body.size()) {
+                return protocol_error();
+            }
+            pos += used + plen;  // properties (topic alias, ...) are not needed for counting
+        }
+        m.payload = body.subspan(pos);
+        m.level = level;
+        m.dup = (f.first_byte & 0x08) != 0;
+        if (handlers.on_publish) handlers.on_publish(m);
+        if (level == qos::at_least_once) ack(0x40, id);
+        if (level == qos::exactly_once) ack(0x50, id);
+        return !closed;
+    }
+
+    bool handle_other(const frame_view& f) {
+        std::error_code ec;
+        packet p = decode_frame(f, opts.version, lim, ec);
+        if (ec) {
+            fail(ec);
+            return false;
+        }
+        if (auto* ca = std::get_if<connack>(&p)) return on_connack(*ca);
+        if (auto* sa = std::get_if<suback>(&p)) {
+            const auto it = sub_done.find(sa->packet_id);
+            if (it != sub_done.end()) {
+                auto done = std::move(it->second);
+                sub_done.erase(it);
+                done({}, sa->reason_codes);
+            }
+            return !closed;
+        }
+        if (auto* d = std::get_if<mqtt::disconnect>(&p)) {
+            fail(make_error_code(d->reason_code));
+            return false;
+        }
+        return true;  // PINGRESP, UNSUBACK, AUTH: nothing to do
+    }
+
+    bool on_connack(const connack& ca) {
+        bench_connack info;
+        info.reason_code = ca.reason_code;
+        if (ca.reason_code != reason::success) {
+            fail(make_error_code(ca.reason_code));
+            return false;
+        }
+        if (auto rm = ca.props.get_int(property_id::receive_maximum)) info.receive_maximum = static_cast<std::uint16_t>(*rm);
+        if (auto mp = ca.props.get_int(property_id::maximum_packet_size)) info.maximum_packet_size = *mp;
+        info.keep_alive = opts.keep_alive;
+        if (auto ka = ca.props.get_int(property_id::server_keep_alive)) info.keep_alive = static_cast<std::uint16_t>(*ka);
+        is_connected = true;
+        if (info.keep_alive > 0) arm_keepalive(info.keep_alive);
+        if (connect_done) {
+            auto done = std::move(connect_done);
+            connect_done = nullptr;
+            done({}, info);
+        }
+        return !closed;
+    }
+
+    void arm_keepalive(std::uint16_t secs) {
+        // Half the keep alive: PINGREQ only when nothing else was written meanwhile.
+        keepalive_timer.expires_after(std::chrono::milliseconds(secs * 500));
+        keepalive_timer.async_wait([self = shared_from_this(), secs](const boost::system::error_code& ec) {
+            if (ec || self->closed) return;
+            if (!self->wrote_since_tick) {
+                self->pending.push_back(0xC0);
+                self->pending.push_back(0x00);
+                self->schedule_flush();
+            }
+            self->wrote_since_tick = false;
+            self->arm_keepalive(secs);
+        });
+    }
+
+    void send_connect() {
+        mqtt::connect c;
+        c.version = opts.version;
+        c.client_id = opts.client_id;
+        c.clean_start = true;
+        c.keep_alive = opts.keep_alive;
+        c.username = opts.username;
+        c.password = opts.password;
+        if (opts.version == protocol_version::v5 && opts.receive_maximum != 65535) {
+            c.props.set_int(property_id::receive_maximum, opts.receive_maximum);
+        }
+        if (auto ec = encode(packet{std::move(c)}, opts.version, pending)) {
+            fail(ec);
+            return;
+        }
+        start_write();
+        start_read();
+    }
+};
+
+bench_connection::bench_connection(bench_loop& loop, bench_connection_options opts, bench_handlers handlers)
+    : impl_(std::make_shared<impl>(loop, std::move(opts), std::move(handlers))) {}
+
+bench_connection::~bench_connection() {
+    // Pending handlers keep the impl alive; the owner's callbacks must not run any more.
+    impl_->handlers = {};
+    impl_->connect_done = nullptr;
+    impl_->sub_done.clear();
+    impl_->fail(make_error_code(net_error::closed));
+}
+
+void bench_connection::connect(std::function<void(std::error_code, const bench_connack&)> done) {
+    auto self = impl_;
+    self->connect_done = std::move(done);
+    self->resolver.async_resolve(
+        self->opts.host, std::to_string(self->opts.port),
+        [self](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+            if (self->closed) return;
+            if (ec) {
+                self->fail(make_error_code(net_error::resolve_failed));
+                return;
+            }
+            const auto ep = results.begin()->endpoint();
+            boost::system::error_code oec;
+            self->socket.open(ep.protocol(), oec);
+            if (!oec && !self->opts.bind_address.empty()) {
+                const auto addr = asio::ip::make_address(self->opts.bind_address, oec);
+                if (!oec) self->socket.bind(tcp::endpoint(addr, 0), oec);
+            }
+            if (oec) {
+                self->fail(make_error_code(net_error::connect_failed));
+                return;
+            }
+            self->socket.async_connect(ep, [self](const boost::system::error_code& cec) {
+                if (self->closed) return;
+                if (cec) {
+                    self->fail(make_error_code(net_error::connect_failed));
+                    return;
+                }
+                boost::system::error_code ignored;
+                self->socket.set_option(tcp::no_delay(self->opts.nodelay), ignored);
+                self->open = true;
+                self->send_connect();
+            });
+        });
+}
+
+void bench_connection::subscribe(const std::string& filter, qos max_qos,
+                                 std::function<void(std::error_code, const std::vector<reason>&)> done) {
+    mqtt::subscribe s;
+    s.packet_id = impl_->alloc_id();
+    impl_->release_id(s.packet_id);  // SUBACK does not use the publish window
+    s.entries.push_back(subscription{filter, max_qos});
+    impl_->sub_done[s.packet_id] = std::move(done);
+    if (auto ec = encode(packet{std::move(s)}, impl_->opts.version, impl_->pending)) {
+        auto cb = std::move(impl_->sub_done.begin()->second);
+        impl_->sub_done.clear();
+        cb(ec, {});
+        return;
+    }
+    impl_->schedule_flush();
+}
+
+std::uint16_t bench_connection::publish(std::string_view topic, std::span<const std::uint8_t> payload, qos level) {
+    auto& m = *impl_;
+    const bool v5 = m.opts.version == protocol_version::v5;
+    const std::uint16_t id = level == qos::at_most_once ? 0 : m.alloc_id();
+    const std::size_t remaining =
+        2 + topic.size() + (id != 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.size();
+    auto& out = m.pending;
+    out.push_back(static_cast<std::uint8_t>(0x30 | (static_cast<unsigned>(level) << 1)));
+    encode_varint(static_cast<std::uint32_t>(remaining), out);
+    put_u16(out, static_cast<std::uint16_t>(topic.size()));
+    out.insert(out.end(), topic.begin(), topic.end());
+    if (id != 0) put_u16(out, id);
+    if (v5) out.push_back(0);  // empty property block
+    out.insert(out.end(), payload.begin(), payload.end());
+    m.schedule_flush();
+    return id;
+}
+
+void bench_connection::disconnect() {
+    auto& m = *impl_;
+    if (m.closed || !m.open) {
+        close();
+        return;
+    }
+    m.pending.push_back(0xE0);
+    m.pending.push_back(0x00);  // DISCONNECT, normal, no properties
+    m.disconnect_after_flush = true;
+    m.is_connected = false;
+    m.schedule_flush();
+}
+
+void bench_connection::close() { impl_->fail(make_error_code(net_error::closed)); }
+
+bool bench_connection::connected() const noexcept { return impl_->is_connected; }
+
+std::size_t bench_connection::unsent() const noexcept { return impl_->pending.size() + impl_->writing.size(); }
+
+bool bench_connection::writable() const noexcept { return unsent() < impl_->opts.max_unsent; }
+
+std::size_t bench_connection::inflight() const noexcept { return impl_->inflight; }
+
+}  // namespace mqtt::net

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+// The broker engine: listeners, shutdown, and the public server API. Session
+// lookup and routing are in server_routing.cpp, connections in server_connection.cpp.
+#include <mqtt/net/server.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <stdexcept>
+#include <system_error>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server_impl.hpp"
+
+namespace mqtt::net {
+namespace detail {
+
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+std::string bracket(const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// hardening.md §1.1: idle 300 s, interval 30 s, 4 probes.
+void set_socket_options(tcp::socket& s) {
+    boost::system::error_code ec;
+    s.set_option(tcp::no_delay(true), ec);
+    s.set_option(asio::socket_base::keep_alive(true), ec);
+    const int fd = s.native_handle();
+    int idle = 300, intvl = 30, cnt = 4;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+}  // namespace
+
+listen_address parse_listen_url(const std::string& url) {
+    const auto sep = url.find("://");
+    if (sep == std::string::npos)
+        throw std::invalid_argument("listener URL '" + url + "': expected mqtt://host:port");
+    const std::string scheme = url.substr(0, sep);
+    if (scheme == "mqtts" || scheme == "ws" || scheme == "wss")
+        throw std::invalid_argument("listener URL '" + url + "': " + scheme +
+                                    " listeners are not supported yet");
+    if (scheme != "mqtt")
+        throw std::invalid_argument("listener URL '" + url + "': unknown scheme '" + scheme + "'");
+    std::string rest = url.substr(sep + 3);
+    if (!rest.empty() && rest.back() == '/') rest.pop_back();
+    listen_address out;
+    std::string port_text;
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string::npos)
+            throw std::invalid_argument("listener URL '" + url + "': unclosed '['");
+        out.host = rest.substr(1, close - 1);
+        const std::string tail = rest.substr(close + 1);
+        if (!tail.empty()) {
+            if (tail.front() != ':')
+                throw std::invalid_argument("listener URL '" + url + "': junk after ']'");
+            port_text = tail.substr(1);
+        }
+    } else {
+        const auto colon = rest.find(':');
+        if (colon != std::string::npos && rest.find(':', colon + 1) != std::string::npos)
+            throw std::invalid_argument("listener URL '" + url + "': IPv6 addresses need brackets");
+        out.host = rest.substr(0, colon);
+        if (colon != std::string::npos) port_text = rest.substr(colon + 1);
+    }
+    if (out.host.empty()) throw std::invalid_argument("listener URL '" + url + "': missing host");
+    if (!port_text.empty()) {
+        unsigned long v = 0;
+        for (char ch : port_text) {
+            if (ch < '0' || ch > '9' || port_text.size() > 5)
+                throw std::invalid_argument("listener URL '" + url + "': bad port '" + port_text + "'");
+            v = v * 10 + static_cast<unsigned long>(ch - '0');
+        }
+        if (v > 65535) throw std::invalid_argument("listener URL '" + url + "': port out of range");
+        out.port = static_cast<std::uint16_t>(v);
+    }
+    return out;
+}
+
+server_state::server_state(server_options o, logger l) : opts(std::move(o)), log(std::move(l)) {
+    const auto& lim = opts.limits;
+    session_cfg.max_packet_size = lim.max_packet_size;
+    session_cfg.receive_maximum = lim.receive_maximum;
+    session_cfg.max_inflight = lim.max_inflight;
+    session_cfg.max_queued = lim.max_queued;
+    session_cfg.topic_alias_maximum = lim.topic_alias_maximum;
+    session_cfg.max_keepalive = lim.max_keepalive;
+    session_cfg.max_session_expiry = lim.max_session_expiry;
+    session_cfg.max_string_length = lim.max_string_length;
+    // Before CONNECT: a small packet limit, strings bounded only by it (the
+    // session applies the client id / username limits with their own codes).
+    connect_limits.max_packet_size = lim.max_connect_packet;
+    connect_limits.max_user_properties = lim.max_user_properties;
+    connect_limits.max_topic_levels = lim.max_topic_levels;
+    connect_limits.from_client = true;
+    packet_limits.max_packet_size = lim.max_packet_size;
+    packet_limits.max_string_length = lim.max_string_length;
+    packet_limits.max_user_properties = lim.max_user_properties;
+    packet_limits.max_topic_levels = lim.max_topic_levels;
+    packet_limits.from_client = true;
+}
+
+void server_state::start() {
+    asio::ip::tcp::resolver resolver(ioc);
+    for (const auto& l : opts.listeners) {
+        const listen_address a = parse_listen_url(l.url);
+        boost::system::error_code ec;
+        auto results =
+            resolver.resolve(a.host, std::to_string(a.port), asio::ip::resolver_base::numeric_service, ec);
+        if (ec || results.empty())
+            throw std::system_error(
+                ec ? std::error_code(ec) : make_error_code(std::errc::address_not_available),
+                "cannot resolve listener host '" + a.host + "'");
+        const tcp::endpoint ep = results.begin()->endpoint();
+        tcp::acceptor acc(ioc);
+        acc.open(ep.protocol(), ec);
+        if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec && ep.address().is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
+        if (!ec) acc.bind(ep, ec);
+        if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec)
+            throw std::system_error(
+                std::error_code(ec),
+                "cannot listen on " + bracket(ep.address().to_string()) + ":" + std::to_string(a.port));
+        const auto bound = acc.local_endpoint();
+        listener_info info;
+        info.transport = "tcp";
+        info.address = bound.address().to_string();
+        info.port = bound.port();
+        info.url = "mqtt://" + bracket(info.address) + ":" + std::to_string(info.port);
+        infos.push_back(info);
+        acceptors.push_back(std::move(acc));
+        MQ_LOG(log, log_level::info, "broker", "", "listening on {}", info.url);
+    }
+    for (auto& acc : acceptors) asio::co_spawn(ioc, accept_loop(acc), asio::detached);
+    asio::co_spawn(ioc, housekeeping_loop(), asio::detached);
+    if (opts.handle_signals) {
+        signals.emplace(ioc, SIGINT, SIGTERM);
+        signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (ec) return;
+            MQ_LOG(log, log_level::info, "broker", "", "signal {}: shutting down", sig);
+            stop(opts.shutdown_timeout);
+        });
+    }
+}
+
+asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc) {
+    for (;;) {
+        auto [ec, sock] = co_await acc.async_accept(use_nothrow);
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            // Out of descriptors and the like: back off instead of spinning.
+            MQ_LOG(log, log_level::warn, "broker", "", "accept: {}", ec.message());
+            asio::steady_timer t(ioc, std::chrono::milliseconds(100));
+            co_await t.async_wait(use_nothrow);
+            continue;
+        }
+        set_socket_options(sock);
+        accepted.fetch_add(1, std::memory_order_relaxed);
+        const std::uint64_t id = next_conn++;
+        auto c = std::make_shared<connection>(*this, std::move(sock), id);
+        conns.emplace(id, c);
+        c->start();
+    }
+}
+
+asio::awaitable<void> server_state::housekeeping_loop() {
+    while (!stopping) {
+        housekeeping.expires_after(std::chrono::seconds(1));
+        co_await housekeeping.async_wait(use_nothrow);
+        if (stopping) co_return;
+        expire_sessions(core::clock::now());
+    }
+}
+
+void server_state::stop(std::chrono::milliseconds drain) {
+    if (stopping) return;
+    stopping = true;
+    boost::system::error_code ec;
+    for (auto& a : acceptors) a.close(ec);
+    if (signals) signals->cancel(ec);
+    housekeeping.cancel();
+    // Copy: kicks may close connections, which erases them from `conns`.
+    std::vector<std::shared_ptr<connection>> live;
+    for (auto& [id, c] : conns) live.push_back(c);
+    for (auto& c : live) c->kick(reason::server_shutting_down, false);  // v5: DISCONNECT 0x8B
+    if (conns.empty()) {
+        ioc.stop();
+        return;
+    }
+    drain_timer.expires_after(drain);
+    drain_timer.async_wait([this](const boost::system::error_code&) {
+        std::vector<std::shared_ptr<connection>> rest;
+        for (auto& [id, c] : conns) rest.push_back(c);
+        for (auto& c : rest) c->close_now();
+        ioc.stop();
+    });
+}
+
+void server_state::forget(std::uint64_t conn_id) {
+    conns.erase(conn_id);
+    if (stopping && conns.empty()) {
+        drain_timer.cancel();
+        ioc.stop();
+    }
+}
+
+}  // namespace detail
+
+struct server::impl {
+    impl(server_options o, logger l) : state(std::move(o), std::move(l)) {}
+    detail::server_state state;
+};
+
+server::server(server_options opts, logger log)
+    : impl_(std::make_unique<impl>(std::move(opts), std::move(log))) {}
+
+server::~server() = default;
+
+void server::start() {
+    impl_->state.start();
+}
+
+std::vector<listener_info> server::listeners() const {
+    return impl_->state.infos;
+}
+
+void server::run() {
+    impl_->state.ioc.run();
+}
+
+void server::stop(std::chrono::milliseconds drain) {
+    auto* st = &impl_->state;
+    boost::asio::post(st->ioc, [st, drain] { st->stop(drain); });
+}
+
+server_stats server::stats() const {
+    const auto& st = impl_->state;
+    server_stats s;
+    s.connections_accepted = st.accepted.load(std::memory_order_relaxed);
+    s.messages_received = st.received.load(std::memory_order_relaxed);
+    s.messages_sent = st.sent.load(std::memory_order_relaxed);
+    s.messages_dropped = st.dropped.load(std::memory_order_relaxed);
+    return s;
+}
+
+}  // namespace mqtt::net

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+// One broker connection: a reader (frames -> session), a writer (queue ->
+// gather writes) and a watchdog (connect timeout, keepalive, close bound).
+#include <algorithm>
+#include <cstring>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <mqtt/codec/decode.hpp>
+#include <mqtt/codec/encode.hpp>
+#include <mqtt/codec/varint.hpp>
+
+#include "server_impl.hpp"
+
+namespace mqtt::net::detail {
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t initial_buffer = 4096;
+constexpr std::size_t max_write_buffers = 256;
+constexpr std::size_t max_write_bytes = 256 * 1024;
+// A connection that was told to close gets this long to flush.
+constexpr std::chrono::seconds close_grace{5};
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+}  // namespace
+
+template_ptr make_template(const mqtt::publish& msg, protocol_version v, bool has_pid) {
+    // Encode the header fields without the payload (cheap copy), then append
+    // the payload once with the corrected remaining length.
+    mqtt::publish hdr;
+    hdr.topic = msg.topic;
+    hdr.level = has_pid ? qos::at_least_once : qos::at_most_once;
+    hdr.packet_id = has_pid ? 1 : 0;
+    if (v == protocol_version::v5) hdr.props = msg.props;
+    std::vector<std::uint8_t> head;
+    if (encode(mqtt::packet{std::move(hdr)}, v, head) || head.size() < 2) return nullptr;
+    std::uint32_t rem = 0;
+    std::size_t used = 0;
+    decode_varint(std::span<const std::uint8_t>(head).subspan(1), rem, used);
+    const std::size_t body_start = 1 + used;
+    const std::size_t new_rem = (head.size() - body_start) + msg.payload.size();
+    if (new_rem > max_varint) return nullptr;
+    auto t = std::make_shared<publish_template>();
+    t->bytes.reserve(1 + varint_size(static_cast<std::uint32_t>(new_rem)) + new_rem);
+    t->bytes.push_back(0x30);
+    encode_varint(static_cast<std::uint32_t>(new_rem), t->bytes);
+    const std::size_t header_len = t->bytes.size();
+    t->bytes.insert(t->bytes.end(), head.begin() + static_cast<std::ptrdiff_t>(body_start), head.end());
+    t->bytes.insert(t->bytes.end(), msg.payload.begin(), msg.payload.end());
+    t->has_pid = has_pid;
+    t->pid_offset = static_cast<std::uint32_t>(header_len + 2 + msg.topic.size());
+    return t;
+}
+
+template_ptr publish_cache::get(const mqtt::publish& msg, protocol_version v, bool has_pid) {
+    auto& slot = slots[(v == protocol_version::v5 ? 2u : 0u) + (has_pid ? 1u : 0u)];
+    if (!slot) slot = make_template(msg, v, has_pid);
+    return slot;
+}
+
+connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id)
+    : srv_(srv),
+      sock_(std::move(sock)),
+      id_(id),
+      session_(std::make_unique<core::server_session>(srv.session_cfg)),
+      wake_(srv.ioc),
+      timer_(srv.ioc) {}
+
+void connection::start() {
+    connect_deadline_ = core::clock::now() + srv_.opts.limits.connect_timeout;
+    auto self = shared_from_this();
+    asio::co_spawn(
+        srv_.ioc, [self]() { return self->reader(); }, asio::detached);
+    asio::co_spawn(
+        srv_.ioc, [self]() { return self->writer(); }, asio::detached);
+    asio::co_spawn(
+        srv_.ioc, [self]() { return self->watchdog(); }, asio::detached);
+}
+
+mqtt::limits connection::current_limits() const noexcept {
+    // [MQTT-3.1.0-1] the first packet must be a CONNECT: a small limit until then.
+    return session_->connected() ? srv_.packet_limits : srv_.connect_limits;
+}
+
+asio::awaitable<void> connection::reader() {
+    auto self = shared_from_this();
+    buf_.resize(initial_buffer);
+    while (!closing_ && !closed_) {
+        if (end_ == buf_.size()) {
+            if (start_ > 0) {
+                std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+                end_ -= start_;
+                start_ = 0;
+            } else {
+                // Grows only as bytes arrive; next_frame() refuses a declared
+                // size over the limit before we get here.
+                buf_.resize(buf_.size() * 2);
+            }
+        }
+        auto [ec, n] =
+            co_await sock_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), use_nothrow);
+        if (ec || closed_) {
+            close_now();  // abnormal unless the session already closed: Will published
+            co_return;
+        }
+        end_ += n;
+        if (!process_frames()) co_return;
+        if (start_ == end_) {
+            start_ = end_ = 0;
+            if (buf_.size() > 64 * 1024) {
+                buf_.resize(initial_buffer);
+                buf_.shrink_to_fit();
+            }
+        }
+    }
+}
+
+bool connection::process_frames() {
+    while (!closing_ && !closed_) {
+        const auto lim = current_limits();
+        std::error_code ec;
+        const std::span<const std::uint8_t> in(buf_.data() + start_, end_ - start_);
+        auto frame = next_frame(in, lim, ec);
+        const auto now = core::clock::now();
+        if (ec) {
+            session_->on_decode_error(ec, std::nullopt, now);
+            apply_actions();
+            return false;
+        }
+        if (!frame) return true;
+        const auto type = frame->type();
+        if (session_->connected() && (type == packet_type::connack || type == packet_type::suback ||
+                                      type == packet_type::unsuback || type == packet_type::pingresp)) {
+            // Only a server sends these: 0x82 whatever the body holds (hardening A13).
+            session_->on_decode_error(make_error_code(reason::protocol_error), std::nullopt, now);
+            apply_actions();
+            return false;
+        }
+        auto pkt = decode_frame(*frame, session_->version(), lim, ec);
+        if (ec) {
+            const bool first = !session_->connected();
+            session_->on_decode_error(ec, first ? peek_connect_level(*frame) : std::nullopt, now);
+            apply_actions();
+            return false;
+        }
+        start_ += frame->total;
+        session_->on_packet(std::move(pkt), now);
+        apply_actions();
+    }
+    return false;
+}
+
+void connection::apply_actions(publish_cache* cache) {
+    while (session_->has_actions()) {
+        auto actions = session_->take_actions();
+        for (auto& a : actions) {
+            std::visit(overloaded{
+                           [&](core::send_packet& p) {
+                               out_item item;
+                               if (!encode(p.pkt, session_->version(), item.owned)) enqueue(std::move(item));
+                           },
+                           [&](core::send_publish& p) { enqueue_publish(p, cache); },
+                           [&](core::route_publish& r) { srv_.route(ref, r.msg); },
+                           [&](core::connect_request& r) {
+                               srv_.on_connect(*this, r);
+                               timer_.cancel();  // the watchdog switches to the keepalive deadline
+                           },
+                           [&](core::subscribe_request& r) { srv_.on_subscribe(*this, r); },
+                           [&](core::unsubscribe_request& r) { srv_.on_unsubscribe(*this, r); },
+                           [&](core::close_connection& c) {
+                               closing_ = true;
+                               close_deadline_ = core::clock::now() + close_grace;
+                               timer_.cancel();
+                               // [MQTT-3.1.2-8] the Will goes out when the session ends abnormally.
+                               if (c.will) srv_.route(ref, c.will);
+                               srv_.on_session_closed(*this);
+                               wake_writer();
+                           },
+                       },
+                       a);
+        }
+    }
+}
+
+void connection::enqueue(out_item item) {
+    if (closed_) return;
+    out_bytes_ += item.size();
+    out_.push_back(std::move(item));
+    wake_writer();
+}
+
+void connection::enqueue_publish(const core::send_publish& sp, publish_cache* cache) {
+    if (closed_ || !sp.msg) return;
+    const protocol_version v = session_->version();
+    // Slow reader: QoS 0 is dropped beyond the write buffer; QoS 1/2 stay in flight.
+    if (sp.level == qos::at_most_once && out_bytes_ > srv_.opts.limits.max_write_buffer) {
+        srv_.dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    const bool has_pid = sp.level != qos::at_most_once;
+    out_item item;
+    if (v == protocol_version::v5 && !sp.subscription_ids.empty()) {
+        // Subscription identifiers differ per subscriber: encode this one fully.
+        mqtt::publish p = *sp.msg;
+        p.level = sp.level;
+        p.packet_id = sp.packet_id;
+        p.dup = sp.dup;
+        p.retain = sp.retain;
+        for (auto id : sp.subscription_ids) p.props.add_int(property_id::subscription_identifier, id);
+        if (encode(mqtt::packet{std::move(p)}, v, item.owned)) return;
+        enqueue(std::move(item));
+        return;
+    }
+    item.tmpl = cache ? cache->get(*sp.msg, v, has_pid) : make_template(*sp.msg, v, has_pid);
+    if (!item.tmpl) return;
+    item.head = static_cast<std::uint8_t>(
+        0x30 | (sp.dup ? 0x08 : 0) | (static_cast<std::uint8_t>(sp.level) << 1) | (sp.retain ? 0x01 : 0));
+    item.pid = {static_cast<std::uint8_t>(sp.packet_id >> 8), static_cast<std::uint8_t>(sp.packet_id & 0xff)};
+    enqueue(std::move(item));
+}
+
+void connection::wake_writer() {
+    if (writer_waiting_) wake_.cancel();
+}
+
+asio::awaitable<void> connection::writer() {
+    auto self = shared_from_this();
+    std::vector<asio::const_buffer> bufs;
+    bufs.reserve(max_write_buffers);
+    while (!closed_) {
+        if (out_.empty()) {
+            if (closing_) break;
+            writer_waiting_ = true;
+            wake_.expires_at(core::time_point::max());
+            co_await wake_.async_wait(use_nothrow);
+            writer_waiting_ = false;
+            continue;
+        }
+        bufs.clear();
+        std::size_t items = 0, bytes = 0;
+        for (const auto& it : out_) {
+            if (bufs.size() + 4 > max_write_buffers || (items > 0 && bytes >= max_write_bytes)) break;
+            if (it.tmpl) {
+                const auto& b = it.tmpl->bytes;
+                bufs.emplace_back(&it.head, 1);
+                if (it.tmpl->has_pid) {
+                    const std::size_t off = it.tmpl->pid_offset;
+                    bufs.emplace_back(b.data() + 1, off - 1);
+                    bufs.emplace_back(it.pid.data(), 2);
+                    if (b.size() > off + 2) bufs.emplace_back(b.data() + off + 2, b.size() - off - 2);
+                } else {
+                    bufs.emplace_back(b.data() + 1, b.size() - 1);
+                }
+            } else {
+                bufs.emplace_back(it.owned.data(), it.owned.size());
+            }
+            bytes += it.size();
+            ++items;
+        }
+        auto [ec, n] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        if (ec) break;
+        for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
+            out_bytes_ -= out_.front().size();
+            out_.pop_front();
+        }
+    }
+    if (!closed_ && closing_) {
+        // Flushed after a close request: send FIN before closing.
+        boost::system::error_code ignored;
+        sock_.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    close_now();
+}
+
+asio::awaitable<void> connection::watchdog() {
+    auto self = shared_from_this();
+    while (!closed_) {
+        core::time_point deadline = core::time_point::max();
+        if (closing_ && close_deadline_)
+            deadline = *close_deadline_;
+        else if (!session_->connected())
+            deadline = connect_deadline_;
+        else if (auto d = session_->next_deadline())
+            deadline = *d;
+        timer_.expires_at(deadline);
+        co_await timer_.async_wait(use_nothrow);
+        if (closed_) break;
+        const auto now = core::clock::now();
+        if (closing_) {
+            if (close_deadline_ && now >= *close_deadline_) close_now();  // peer does not read
+            continue;
+        }
+        if (!session_->connected()) {
+            if (now >= connect_deadline_) close_now();  // no CONNECT in time: close, send nothing
+            continue;
+        }
+        session_->on_tick(now);
+        apply_actions();
+    }
+}
+
+void connection::kick(reason why, bool publish_will) {
+    if (closed_) return;
+    session_->disconnect(why, publish_will);
+    apply_actions();
+}
+
+void connection::close_now() {
+    if (closed_) return;
+    if (!session_->closed()) {
+        session_->on_connection_lost(core::clock::now());
+        apply_actions();
+    }
+    closed_ = true;
+    closing_ = true;
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+    wake_.cancel();
+    timer_.cancel();
+    srv_.forget(id_);
+}
+
+}  // namespace mqtt::net::detail

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Private to the broker engine: the shared state (server::impl), one
+// connection per socket, and the encode-once PUBLISH templates.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <mqtt/codec/limits.hpp>
+#include <mqtt/core/retained_store.hpp>
+#include <mqtt/core/router.hpp>
+#include <mqtt/core/server_session.hpp>
+#include <mqtt/net/server.hpp>
+
+namespace mqtt::net::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+/// A PUBLISH encoded once for every subscriber of one (version, has packet id)
+/// pair: the first byte and packet id are patched per delivery in the gather
+/// write, the rest is shared.
+struct publish_template {
+    std::vector<std::uint8_t> bytes;  // bytes[0] is a placeholder first byte
+    std::uint32_t pid_offset = 0;     // where the 2-byte packet id sits (has_pid only)
+    bool has_pid = false;
+};
+using template_ptr = std::shared_ptr<const publish_template>;
+
+/// Builds the template of `msg` (properties dropped for 3.1.1).
+template_ptr make_template(const mqtt::publish& msg, protocol_version v, bool has_pid);
+
+/// Templates of one routed message, filled on first use.
+struct publish_cache {
+    std::array<template_ptr, 4> slots;  // [v5 * 2 + has_pid]
+    template_ptr get(const mqtt::publish& msg, protocol_version v, bool has_pid);
+};
+
+/// One queued write: fully encoded bytes, or a shared template plus the
+/// per-subscriber first byte and packet id.
+struct out_item {
+    std::vector<std::uint8_t> owned;
+    template_ptr tmpl;
+    std::uint8_t head = 0;
+    std::array<std::uint8_t, 2> pid{};
+    std::size_t size() const noexcept { return tmpl ? tmpl->bytes.size() : owned.size(); }
+};
+
+struct listen_address {
+    std::string host;  // IPv6 without brackets
+    std::uint16_t port = 1883;
+};
+/// Parses `mqtt://host[:port]` (port 0 = any). Throws std::invalid_argument
+/// naming the problem; mqtts/ws/wss are refused as not supported yet.
+listen_address parse_listen_url(const std::string& url);
+
+class server_state;
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(server_state& srv, tcp::socket sock, std::uint64_t id);
+    void start();
+    /// Executes the session's pending actions in order; `cache` shares the
+    /// encoded bytes of one routed message between subscribers.
+    void apply_actions(publish_cache* cache = nullptr);
+    /// Server-initiated close (takeover, shutdown).
+    void kick(reason why, bool publish_will);
+    /// Closes the socket at once (no flush).
+    void close_now();
+
+    core::server_session& session() noexcept { return *session_; }
+    std::uint64_t id() const noexcept { return id_; }
+
+    // Set by server_state when the CONNECT is accepted.
+    core::session_ref ref = 0;
+    bool attached = false;
+
+private:
+    asio::awaitable<void> reader();
+    asio::awaitable<void> writer();
+    asio::awaitable<void> watchdog();
+    bool process_frames();
+    void enqueue(out_item item);
+    void enqueue_publish(const core::send_publish& sp, publish_cache* cache);
+    void wake_writer();
+    mqtt::limits current_limits() const noexcept;
+
+    server_state& srv_;
+    tcp::socket sock_;
+    std::uint64_t id_;
+    std::unique_ptr<core::server_session> session_;
+    asio::steady_timer wake_;   // writer doorbell
+    asio::steady_timer timer_;  // watchdog
+    std::deque<out_item> out_;
+    std::size_t out_bytes_ = 0;
+    std::vector<std::uint8_t> buf_;
+    std::size_t start_ = 0, end_ = 0;
+    core::time_point connect_deadline_;
+    std::optional<core::time_point> close_deadline_;
+    bool closing_ = false;  // no more reads; flush then close
+    bool closed_ = false;
+    bool writer_waiting_ = false;
+};
+
+/// Offline or online state of one client id.
+struct session_record {
+    core::session_ref ref = 0;
+    std::string client_id;
+    connection* conn = nullptr;                     // online connection, if any
+    std::unique_ptr<core::server_session> offline;  // state while offline
+    core::time_point expires{};
+};
+
+class server_state {
+public:
+    server_state(server_options opts, logger log);
+
+    server_options opts;
+    logger log;
+    asio::io_context ioc{1};
+    core::server_session_config session_cfg;
+    mqtt::limits connect_limits, packet_limits;
+
+    std::vector<tcp::acceptor> acceptors;
+    std::vector<listener_info> infos;
+    std::optional<asio::signal_set> signals;
+    asio::steady_timer housekeeping{ioc};
+    asio::steady_timer drain_timer{ioc};
+    bool stopping = false;
+
+    core::router router;
+    core::retained_store retained;
+    std::unordered_map<std::string, session_record> sessions;  // by client id
+    std::unordered_map<core::session_ref, session_record*> by_ref;
+    std::unordered_map<std::uint64_t, std::shared_ptr<connection>> conns;
+    std::uint64_t next_ref = 1, next_conn = 1;
+    std::vector<core::delivery> deliveries;  // scratch
+
+    std::atomic<std::uint64_t> accepted{0}, received{0}, sent{0}, dropped{0};
+
+    void start();
+    void stop(std::chrono::milliseconds drain);
+    asio::awaitable<void> accept_loop(tcp::acceptor& acc);
+    asio::awaitable<void> housekeeping_loop();
+
+    // Requests from connections' sessions.
+    void on_connect(connection& c, const core::connect_request& req);
+    void on_subscribe(connection& c, const core::subscribe_request& req);
+    void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
+    void route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg);
+    /// The connection's session closed: keep it offline or drop it.
+    void on_session_closed(connection& c);
+    void forget(std::uint64_t conn_id);
+
+private:
+    void drop_session(session_record& rec);
+    void expire_sessions(core::time_point now);
+};
+
+}  // namespace mqtt::net::detail

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// Broker engine: session lookup (resume, takeover, expiry), subscriptions,
+// retained messages and routing. Runs on the worker thread only.
+#include <algorithm>
+
+#include <mqtt/codec/topic.hpp>
+
+#include "server_impl.hpp"
+
+namespace mqtt::net::detail {
+
+void server_state::on_connect(connection& c, const core::connect_request& req) {
+    auto& s = c.session();
+    const auto now = core::clock::now();
+    if (stopping) {
+        s.reject(reason::server_unavailable);
+        return;
+    }
+    // `conns` includes this connection.
+    if (conns.size() > opts.limits.max_connections) {
+        s.reject(reason::server_busy);  // 0x89 (3.1.1: 0x03)
+        return;
+    }
+    expire_sessions(now);
+    auto it = sessions.find(req.client_id);
+    if (it == sessions.end() && sessions.size() >= opts.limits.max_sessions) {
+        s.reject(reason::quota_exceeded);  // 0x97 (3.1.1: 0x03)
+        return;
+    }
+    bool present = false;
+    if (it != sessions.end()) {
+        session_record& rec = it->second;
+        connection* old = rec.conn;
+        // The record belongs to the new connection before the old one is told,
+        // so the old connection's close does not touch it.
+        rec.conn = &c;
+        if (!req.clean_start) {
+            if (old) {
+                s.resume(std::move(old->session()));
+                present = true;
+            } else if (rec.offline) {
+                s.resume(std::move(*rec.offline));
+                present = true;
+            }
+        } else {
+            // [MQTT-3.1.2-4] clean start discards the old session.
+            router.unsubscribe_all(rec.ref);
+        }
+        rec.offline.reset();
+        if (old) {
+            // [MQTT-3.1.4-3] session takeover: the old connection gets 0x8E and is closed.
+            old->attached = false;
+            MQ_LOG(log, log_level::info, "broker", req.client_id, "session taken over");
+            old->kick(reason::session_taken_over, true);
+        }
+        c.ref = rec.ref;
+    } else {
+        session_record rec;
+        rec.ref = next_ref++;
+        rec.client_id = req.client_id;
+        rec.conn = &c;
+        auto [pos, ok] = sessions.emplace(req.client_id, std::move(rec));
+        by_ref[pos->second.ref] = &pos->second;
+        c.ref = pos->second.ref;
+    }
+    c.attached = true;
+    MQ_LOG(log, log_level::info, "broker", req.client_id, "connected (v{}, clean {}, present {})",
+           static_cast<int>(s.version()), req.clean_start, present);
+    s.accept(present, now);
+}
+
+void server_state::on_session_closed(connection& c) {
+    if (!c.attached) return;
+    c.attached = false;
+    auto it = sessions.find(c.session().client_id());
+    if (it == sessions.end() || it->second.conn != &c) return;
+    session_record& rec = it->second;
+    rec.conn = nullptr;
+    const std::uint32_t expiry = c.session().session_expiry();
+    MQ_LOG(log, log_level::info, "broker", rec.client_id, "disconnected");
+    if (expiry == 0 || stopping) {
+        drop_session(rec);
+        return;
+    }
+    // Keep the persistent state in a detached session object until it expires.
+    rec.offline = std::make_unique<core::server_session>(session_cfg);
+    rec.offline->resume(std::move(c.session()));
+    rec.expires = core::clock::now() + std::chrono::seconds(expiry);
+}
+
+void server_state::drop_session(session_record& rec) {
+    router.unsubscribe_all(rec.ref);
+    by_ref.erase(rec.ref);
+    const std::string key = rec.client_id;
+    sessions.erase(key);
+}
+
+void server_state::expire_sessions(core::time_point now) {
+    for (auto it = sessions.begin(); it != sessions.end();) {
+        auto& rec = it->second;
+        if (!rec.conn && rec.offline && rec.expires <= now) {
+            // [MQTT-3.1.2-23] the session state is discarded after the expiry interval.
+            router.unsubscribe_all(rec.ref);
+            by_ref.erase(rec.ref);
+            it = sessions.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void server_state::on_subscribe(connection& c, const core::subscribe_request& req) {
+    auto& s = c.session();
+    const bool v5 = s.version() == protocol_version::v5;
+    std::vector<reason> codes;
+    codes.reserve(req.entries.size());
+    std::vector<bool> send_retained(req.entries.size(), false);
+    for (std::size_t i = 0; i < req.entries.size(); ++i) {
+        const auto& e = req.entries[i];
+        core::subscriber_options o;
+        o.max_qos = e.max_qos;
+        o.no_local = v5 && e.no_local;
+        o.retain_as_published = v5 && e.retain_as_published;
+        o.retain_handling = v5 ? e.retain_handling : 0;
+        o.subscription_id = req.subscription_id;
+        auto check = check_topic_filter(e.filter, opts.limits.max_topic_levels);
+        if (check || e.filter.size() > opts.limits.max_string_length) {
+            codes.push_back(reason::topic_filter_invalid);  // 0x8F (3.1.1: 0x80)
+            continue;
+        }
+        const auto res = router.subscribe(c.ref, e.filter, o);
+        if (res.ec) {
+            codes.push_back(reason_of(res.ec) == reason::unspecified_error ? reason::topic_filter_invalid
+                                                                           : reason_of(res.ec));
+            continue;
+        }
+        // [MQTT-3.9.3-?] granted QoS; this broker supports QoS 2.
+        codes.push_back(static_cast<reason>(static_cast<std::uint8_t>(e.max_qos)));
+        std::error_code share_ec;
+        const bool shared = parse_shared(e.filter, share_ec).has_value();
+        // [MQTT-3.3.1-9] retained messages on subscribe; Retain Handling 1: only
+        // for a new subscription, 2: never [MQTT-3.3.1-10] [MQTT-3.3.1-11].
+        // Shared subscriptions get no retained messages [MQTT-4.8.2-?].
+        send_retained[i] = !shared && (o.retain_handling == 0 || (o.retain_handling == 1 && !res.existed));
+    }
+    s.complete_subscribe(req.packet_id, std::move(codes));
+    c.apply_actions();
+    const auto now = core::clock::now();
+    std::vector<std::shared_ptr<const mqtt::publish>> matches;
+    for (std::size_t i = 0; i < req.entries.size(); ++i) {
+        if (!send_retained[i]) continue;
+        matches.clear();
+        retained.match(req.entries[i].filter, matches);
+        for (auto& m : matches) {
+            const qos level = std::min(m->level, req.entries[i].max_qos);
+            std::vector<std::uint32_t> ids;
+            if (req.subscription_id) ids.push_back(*req.subscription_id);
+            // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
+            if (!s.deliver(m, level, true, std::move(ids), now))
+                dropped.fetch_add(1, std::memory_order_relaxed);
+            c.apply_actions();
+        }
+    }
+}
+
+void server_state::on_unsubscribe(connection& c, const core::unsubscribe_request& req) {
+    std::vector<reason> codes;
+    codes.reserve(req.filters.size());
+    for (const auto& f : req.filters) {
+        // [MQTT-3.11.3-1] 0x11 when nothing was subscribed.
+        codes.push_back(router.unsubscribe(c.ref, f) ? reason::success : reason::no_subscription_existed);
+    }
+    c.session().complete_unsubscribe(req.packet_id, std::move(codes));
+}
+
+void server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg) {
+    received.fetch_add(1, std::memory_order_relaxed);
+    if (msg->retain) {
+        // [MQTT-3.3.1-5] store (or with an empty payload delete [MQTT-3.3.1-6]).
+        if (!retained.set(msg)) dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Deliveries may re-enter route() (a Will published on a kick), so take the
+    // scratch vector instead of iterating the member.
+    std::vector<core::delivery> ds;
+    ds.swap(deliveries);
+    ds.clear();
+    router.route(msg->topic, from, msg->level, ds);
+    publish_cache cache;
+    const auto now = core::clock::now();
+    for (auto& d : ds) {
+        auto rit = by_ref.find(d.session);
+        if (rit == by_ref.end()) continue;
+        session_record& rec = *rit->second;
+        // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
+        const bool retain = msg->retain && d.retain_as_published;
+        if (rec.conn) {
+            if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now))
+                sent.fetch_add(1, std::memory_order_relaxed);
+            else
+                dropped.fetch_add(1, std::memory_order_relaxed);
+            rec.conn->apply_actions(&cache);
+        } else if (rec.offline) {
+            rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now);
+        }
+    }
+    ds.clear();
+    if (deliveries.capacity() < ds.capacity()) deliveries.swap(ds);
+}
+
+}  // namespace mqtt::net::detail

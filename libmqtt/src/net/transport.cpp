@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+#include "transport.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <mqtt/net/errors.hpp>
+
+namespace mqtt::net::detail {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+[[noreturn]] void fail(net_error e, const std::string& what) {
+    throw std::system_error(make_error_code(e), what);
+}
+
+bool is_ip_literal(const std::string& host) {
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+std::string endpoint_text(const client_options& o) {
+    const bool v6 = o.host.find(':') != std::string::npos;
+    return (v6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
+}
+
+}  // namespace
+
+transport::transport(asio::any_io_executor ex)
+    : ex_(ex), resolver_(ex), stream_(std::in_place_index<0>, ex) {}
+
+transport::~transport() = default;
+
+tcp::socket& transport::lowest() noexcept {
+    switch (stream_.index()) {
+        case 0: return std::get<0>(stream_);
+        case 1: return std::get<1>(stream_).next_layer();
+        case 2: return std::get<2>(stream_).next_layer();
+        default: return std::get<3>(stream_).next_layer().next_layer();
+    }
+}
+
+bool transport::is_open() const noexcept {
+    return const_cast<transport*>(this)->lowest().is_open();
+}
+
+void transport::close() noexcept {
+    resolver_.cancel();
+    boost::system::error_code ec;
+    auto& s = lowest();
+    s.cancel(ec);
+    s.close(ec);
+}
+
+asio::awaitable<void> transport::connect_tcp(tcp::socket& s, const client_options& o) {
+    auto [rec, results] =
+        co_await resolver_.async_resolve(o.host, std::to_string(o.port), as_tuple(use_awaitable));
+    if (rec) {
+        if (rec == asio::error::operation_aborted) fail(net_error::connect_timeout, "resolving '" + o.host + "' timed out");
+        fail(net_error::resolve_failed, "cannot resolve '" + o.host + "': " + rec.message());
+    }
+    boost::system::error_code last = asio::error::host_not_found;
+    for (const auto& entry : results) {
+        const tcp::endpoint ep = entry.endpoint();
+        boost::system::error_code ec;
+        if (s.is_open()) s.close(ec);
+        s.open(ep.protocol(), ec);
+        if (ec) {
+            last = ec;
+            continue;
+        }
+        if (!o.bind_address.empty()) {
+            const auto addr = asio::ip::make_address(o.bind_address, ec);
+            if (!ec) s.bind(tcp::endpoint(addr, 0), ec);
+            if (ec) fail(net_error::connect_failed, "cannot bind to '" + o.bind_address + "': " + ec.message());
+        }
+        auto [cec] = co_await s.async_connect(ep, as_tuple(use_awaitable));
+        if (!cec) {
+            if (o.tcp_nodelay) s.set_option(tcp::no_delay(true), ec);  // writer batching coalesces
+            co_return;
+        }
+        last = cec;
+        if (cec == asio::error::operation_aborted) break;
+    }
+    if (last == asio::error::operation_aborted || last == asio::error::bad_descriptor)
+        fail(net_error::connect_timeout, "connecting to " + endpoint_text(o) + " timed out");
+    fail(net_error::connect_failed, "cannot connect to " + endpoint_text(o) + ": " + last.message());
+}
+
+asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_options& o) {
+    const std::string& name = o.tls.server_name.empty() ? o.host : o.tls.server_name;
+    // SNI carries names only, never IP literals (RFC 6066 section 3).
+    if (!is_ip_literal(name)) SSL_set_tlsext_host_name(s.native_handle(), name.c_str());
+    if (!o.tls.insecure) {
+        s.set_verify_mode(ssl::verify_peer);
+        s.set_verify_callback([this, name](bool preverified, ssl::verify_context& vctx) {
+            X509_STORE_CTX* ctx = vctx.native_handle();
+            if (!preverified) {
+                if (verify_error_.empty()) {
+                    const int err = X509_STORE_CTX_get_error(ctx);
+                    verify_error_ = std::string(X509_verify_cert_error_string(err)) + " (depth " +
+                                    std::to_string(X509_STORE_CTX_get_error_depth(ctx)) + ")";
+                }
+                return false;
+            }
+            if (X509_STORE_CTX_get_error_depth(ctx) != 0) return true;
+            if (!ssl::host_name_verification(name)(preverified, vctx)) {
+                if (verify_error_.empty())
+                    verify_error_ = "certificate does not match host name '" + name + "'";
+                return false;
+            }
+            return true;
+        });
+    } else {
+        s.set_verify_mode(ssl::verify_none);
+    }
+    auto [ec] = co_await s.async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
+    if (!ec) co_return;
+    if (ec == asio::error::operation_aborted) fail(net_error::connect_timeout, "TLS handshake with " + endpoint_text(o) + " timed out");
+    if (!verify_error_.empty())
+        fail(net_error::tls_verify, "TLS certificate verification failed for '" + name + "': " + verify_error_);
+    fail(net_error::tls_handshake, "TLS handshake with " + endpoint_text(o) + " failed: " + ec.message());
+}
+
+asio::awaitable<void> transport::open(const client_options& o) {
+    const bool tls = o.transport == transport_kind::tls || o.transport == transport_kind::wss;
+    if (tls) tls_ctx_ = make_client_tls_context(o.tls);
+    switch (o.transport) {
+        case transport_kind::tcp: stream_.emplace<0>(ex_); break;
+        case transport_kind::tls: stream_.emplace<1>(ex_, *tls_ctx_); break;
+        case transport_kind::ws: stream_.emplace<2>(ex_); break;
+        case transport_kind::wss: stream_.emplace<3>(ex_, *tls_ctx_); break;
+    }
+    co_await connect_tcp(lowest(), o);
+    if (auto* t = std::get_if<1>(&stream_)) co_await tls_handshake(*t, o);
+    if (auto* w = std::get_if<3>(&stream_)) co_await tls_handshake(w->next_layer(), o);
+    if (stream_.index() < 2) co_return;
+
+    // WebSocket upgrade: binary frames, subprotocol "mqtt" (MQTT 5.0 section 6).
+    const std::string host_header = endpoint_text(o);
+    const auto decorate = [](websocket::request_type& req) {
+        req.set(beast::http::field::sec_websocket_protocol, "mqtt");
+    };
+    websocket::response_type res;
+    boost::system::error_code ec;
+    const std::string path = o.ws_path.empty() ? "/" : o.ws_path;
+    if (auto* w = std::get_if<2>(&stream_)) {
+        w->set_option(websocket::stream_base::decorator(decorate));
+        w->binary(true);
+        w->read_message_max(static_cast<std::uint64_t>(o.max_packet_size) + 8);
+        auto [hec] = co_await w->async_handshake(res, host_header, path, as_tuple(use_awaitable));
+        ec = hec;
+    } else if (auto* ws = std::get_if<3>(&stream_)) {
+        ws->set_option(websocket::stream_base::decorator(decorate));
+        ws->binary(true);
+        ws->read_message_max(static_cast<std::uint64_t>(o.max_packet_size) + 8);
+        auto [hec] = co_await ws->async_handshake(res, host_header, path, as_tuple(use_awaitable));
+        ec = hec;
+    }
+    if (ec) {
+        if (ec == asio::error::operation_aborted) fail(net_error::connect_timeout, "WebSocket upgrade timed out");
+        fail(net_error::ws_upgrade, "WebSocket upgrade to " + host_header + path + " failed: " + ec.message() +
+                                        (res.result_int() ? " (HTTP " + std::to_string(res.result_int()) + ")" : ""));
+    }
+    if (res[beast::http::field::sec_websocket_protocol] != "mqtt")
+        fail(net_error::ws_upgrade, "WebSocket server did not select subprotocol 'mqtt'");
+}
+
+asio::awaitable<io_result> transport::read_some(asio::mutable_buffer b) {
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    switch (stream_.index()) {
+        case 0: std::tie(ec, n) = co_await std::get<0>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+        case 1: std::tie(ec, n) = co_await std::get<1>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+        case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+        default: std::tie(ec, n) = co_await std::get<3>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+    }
+    co_return io_result{ec, n};
+}
+
+asio::awaitable<io_result> transport::write(asio::const_buffer b) {
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    switch (stream_.index()) {
+        case 0: std::tie(ec, n) = co_await asio::async_write(std::get<0>(stream_), b, as_tuple(use_awaitable)); break;
+        case 1: std::tie(ec, n) = co_await asio::async_write(std::get<1>(stream_), b, as_tuple(use_awaitable)); break;
+        case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_write(b, as_tuple(use_awaitable)); break;
+        default: std::tie(ec, n) = co_await std::get<3>(stream_).async_write(b, as_tuple(use_awaitable)); break;
+    }
+    co_return io_result{ec, n};
+}
+
+asio::awaitable<void> transport::shutdown() {
+    boost::system::error_code ec;
+    switch (stream_.index()) {
+        case 0: break;
+        case 1: std::tie(ec) = co_await std::get<1>(stream_).async_shutdown(as_tuple(use_awaitable)); break;
+        case 2:
+            std::tie(ec) = co_await std::get<2>(stream_).async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+            break;
+        default:
+            std::tie(ec) = co_await std::get<3>(stream_).async_close(websocket::close_code::normal, as_tuple(use_awaitable));
+            break;
+    }
+    auto& s = lowest();
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+}
+
+}  // namespace mqtt::net::detail

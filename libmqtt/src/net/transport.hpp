@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Private: the client's byte stream (TCP, TLS, WebSocket over either) behind one
+// read/write/close surface, so the MQTT code above never branches on transport.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <mqtt/net/client.hpp>
+
+namespace mqtt::net::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+using ws_stream = boost::beast::websocket::stream<tcp::socket>;
+using wss_stream = boost::beast::websocket::stream<tls_stream>;
+
+using io_result = std::pair<boost::system::error_code, std::size_t>;
+
+/// Builds the TLS context for `o`: trust (CA file/dir or the OS store), client
+/// certificate, minimum version, ciphers, ALPN, verification mode. Throws
+/// std::system_error naming the file that could not be read.
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const tls_options& o);
+
+class transport {
+public:
+    explicit transport(asio::any_io_executor ex);
+    ~transport();
+    transport(const transport&) = delete;
+    transport& operator=(const transport&) = delete;
+
+    /// Resolves, connects (TCP_NODELAY, optional bind address) and runs the TLS
+    /// and WebSocket handshakes. Throws std::system_error with a net_error
+    /// (resolve_failed, connect_failed, tls_handshake, tls_verify, ws_upgrade);
+    /// the OS / OpenSSL detail is in what(). close() from elsewhere aborts it.
+    asio::awaitable<void> open(const client_options& o);
+
+    asio::awaitable<io_result> read_some(asio::mutable_buffer b);
+    /// Writes all of `b` (one WebSocket binary message on ws/wss).
+    asio::awaitable<io_result> write(asio::const_buffer b);
+    /// Orderly end: TLS close_notify / WebSocket close, then the socket. Errors ignored.
+    asio::awaitable<void> shutdown();
+    /// Cancels every pending operation and closes the socket now.
+    void close() noexcept;
+    bool is_open() const noexcept;
+
+private:
+    tcp::socket& lowest() noexcept;
+    asio::awaitable<void> connect_tcp(tcp::socket& s, const client_options& o);
+    asio::awaitable<void> tls_handshake(tls_stream& s, const client_options& o);
+
+    asio::any_io_executor ex_;
+    tcp::resolver resolver_;
+    std::shared_ptr<asio::ssl::context> tls_ctx_;
+    std::variant<tcp::socket, tls_stream, ws_stream, wss_stream> stream_;
+    std::string verify_error_;  // first certificate problem seen by the verify callback
+};
+
+}  // namespace mqtt::net::detail

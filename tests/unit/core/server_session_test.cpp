@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+// server_session state machine with fake time: inputs -> ordered actions.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mqtt/core/server_session.hpp>
+
+namespace {
+
+using namespace mqtt;
+using namespace mqtt::core;
+
+time_point at(double seconds) {
+    return time_point{} + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+mqtt::connect make_connect(protocol_version v, std::string id = "c", bool clean = true,
+                           std::uint16_t ka = 10) {
+    mqtt::connect c;
+    c.version = v;
+    c.client_id = std::move(id);
+    c.clean_start = clean;
+    c.keep_alive = ka;
+    return c;
+}
+
+mqtt::publish make_pub(std::string topic, qos q, std::uint16_t id = 0, std::string payload = "p") {
+    mqtt::publish p;
+    p.topic = std::move(topic);
+    p.level = q;
+    p.packet_id = id;
+    p.payload.assign(payload.begin(), payload.end());
+    return p;
+}
+
+std::shared_ptr<const mqtt::publish> shared_pub(std::string topic, std::string payload = "m") {
+    return std::make_shared<const mqtt::publish>(
+        make_pub(std::move(topic), qos::at_least_once, 0, std::move(payload)));
+}
+
+// Accepted session (connect_request answered) with its actions drained.
+server_session connected(server_session_config cfg = {}, protocol_version v = protocol_version::v5,
+                         mqtt::connect c = make_connect(protocol_version::v5)) {
+    server_session s(cfg);
+    c.version = v;
+    s.on_packet(c, at(0));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 1);
+    REQUIRE(std::holds_alternative<connect_request>(a[0]));
+    s.accept(false, at(0));
+    (void)s.take_actions();
+    return s;
+}
+
+template <class T>
+const T* get(const std::vector<server_action>& a, std::size_t i) {
+    if (i >= a.size()) return nullptr;
+    return std::get_if<T>(&a[i]);
+}
+
+template <class P>
+const P* sent(const std::vector<server_action>& a, std::size_t i) {
+    const auto* s = get<send_packet>(a, i);
+    return s ? std::get_if<P>(&s->pkt) : nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("MQTT-3.1.0-1 server_session: a first packet other than CONNECT closes without a reply") {
+    server_session s;
+    s.on_packet(make_pub("t", qos::at_most_once), at(0));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 1);
+    CHECK(get<close_connection>(a, 0));
+    CHECK(s.closed());
+}
+
+TEST_CASE("MQTT-3.1.3-8 server_session: v3.1.1 empty client id with clean session 0 gets CONNACK 0x02") {
+    server_session s;
+    s.on_packet(make_connect(protocol_version::v311, "", false), at(0));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 2);
+    REQUIRE(sent<connack>(a, 0));
+    CHECK(sent<connack>(a, 0)->reason_code == reason::client_identifier_not_valid);
+    CHECK(get<close_connection>(a, 1));
+}
+
+TEST_CASE("MQTT-3.2.2-16 server_session: v5 empty client id is assigned and returned in CONNACK") {
+    server_session s;
+    s.on_packet(make_connect(protocol_version::v5, ""), at(0));
+    auto a = s.take_actions();
+    REQUIRE(get<connect_request>(a, 0));
+    const std::string id = get<connect_request>(a, 0)->client_id;
+    CHECK(id.size() == 18);
+    s.accept(false, at(0));
+    a = s.take_actions();
+    REQUIRE(sent<connack>(a, 0));
+    const std::string* assigned =
+        sent<connack>(a, 0)->props.get_string(property_id::assigned_client_identifier);
+    REQUIRE(assigned);
+    CHECK(*assigned == id);
+}
+
+TEST_CASE("MQTT-3.1.2-22 server_session: keepalive deadline is 1.5x and refreshed by any packet") {
+    auto s = connected();  // keepalive 10 s
+    REQUIRE(s.next_deadline());
+    CHECK(*s.next_deadline() == at(15));
+    s.on_packet(mqtt::pingreq{}, at(10));
+    (void)s.take_actions();
+    CHECK(*s.next_deadline() == at(25));
+    s.on_tick(at(24.9));
+    CHECK_FALSE(s.has_actions());
+    s.on_tick(at(25));
+    auto a = s.take_actions();
+    REQUIRE(sent<mqtt::disconnect>(a, 0));
+    CHECK(sent<mqtt::disconnect>(a, 0)->reason_code == reason::keep_alive_timeout);
+    CHECK(get<close_connection>(a, 1));
+}
+
+TEST_CASE("MQTT-3.1.0-2 server_session: a second CONNECT is 0x82 and publishes the Will") {
+    auto c = make_connect(protocol_version::v5);
+    c.will_msg = mqtt::will{"w", {'x'}, qos::at_most_once, false, {}};
+    auto s = connected({}, protocol_version::v5, c);
+    s.on_packet(make_connect(protocol_version::v5), at(1));
+    auto a = s.take_actions();
+    REQUIRE(sent<mqtt::disconnect>(a, 0));
+    CHECK(sent<mqtt::disconnect>(a, 0)->reason_code == reason::protocol_error);
+    REQUIRE(get<close_connection>(a, 1));
+    REQUIRE(get<close_connection>(a, 1)->will);
+    CHECK(get<close_connection>(a, 1)->will->topic == "w");
+}
+
+TEST_CASE("MQTT-3.14.4-3 server_session: normal DISCONNECT drops the Will, 0x04 keeps it") {
+    auto c = make_connect(protocol_version::v5);
+    c.will_msg = mqtt::will{"w", {'x'}, qos::at_most_once, false, {}};
+    auto s = connected({}, protocol_version::v5, c);
+    s.on_packet(mqtt::disconnect{}, at(1));
+    auto a = s.take_actions();
+    REQUIRE(get<close_connection>(a, 0));
+    CHECK_FALSE(get<close_connection>(a, 0)->will);
+
+    auto s2 = connected({}, protocol_version::v5, c);
+    s2.on_packet(mqtt::disconnect{reason::disconnect_with_will_message, {}}, at(1));
+    a = s2.take_actions();
+    REQUIRE(get<close_connection>(a, 0));
+    CHECK(get<close_connection>(a, 0)->will);
+}
+
+TEST_CASE("MQTT-3.14.2-2 server_session: DISCONNECT setting an expiry on a 0-expiry session is 0x82") {
+    auto s = connected();
+    mqtt::disconnect d;
+    d.props.set_int(property_id::session_expiry_interval, 30);
+    s.on_packet(d, at(1));
+    auto a = s.take_actions();
+    REQUIRE(sent<mqtt::disconnect>(a, 0));
+    CHECK(sent<mqtt::disconnect>(a, 0)->reason_code == reason::protocol_error);
+}
+
+TEST_CASE("MQTT-4.3.3-10 server_session: inbound QoS 2 routed once, PUBREC each time, PUBREL frees the id") {
+    auto s = connected();
+    for (int i = 0; i < 3; ++i) {
+        s.on_packet(make_pub("t", qos::exactly_once, 5), at(1));
+        auto a = s.take_actions();
+        if (i == 0) {
+            REQUIRE(a.size() == 2);
+            CHECK(get<route_publish>(a, 0));
+            REQUIRE(sent<pubrec>(a, 1));
+        } else {
+            REQUIRE(a.size() == 1);
+            REQUIRE(sent<pubrec>(a, 0));
+        }
+    }
+    s.on_packet(mqtt::pubrel{5, reason::success, {}}, at(2));
+    auto a = s.take_actions();
+    REQUIRE(sent<pubcomp>(a, 0));
+    CHECK(sent<pubcomp>(a, 0)->reason_code == reason::success);
+    s.on_packet(mqtt::pubrel{5, reason::success, {}}, at(2));
+    a = s.take_actions();
+    REQUIRE(sent<pubcomp>(a, 0));
+    CHECK(sent<pubcomp>(a, 0)->reason_code == reason::packet_identifier_not_found);
+}
+
+TEST_CASE("MQTT-3.3.4-9 server_session: more inbound QoS 2 than Receive Maximum is 0x93") {
+    server_session_config cfg;
+    cfg.receive_maximum = 2;
+    auto s = connected(cfg);
+    s.on_packet(make_pub("t", qos::exactly_once, 1), at(1));
+    s.on_packet(make_pub("t", qos::exactly_once, 2), at(1));
+    (void)s.take_actions();
+    s.on_packet(make_pub("t", qos::exactly_once, 3), at(1));
+    auto a = s.take_actions();
+    REQUIRE(sent<mqtt::disconnect>(a, 0));
+    CHECK(sent<mqtt::disconnect>(a, 0)->reason_code == reason::receive_maximum_exceeded);
+}
+
+TEST_CASE(
+    "server_session: outbound window is min(client Receive Maximum, max_inflight); queue drops oldest") {
+    server_session_config cfg;
+    cfg.max_inflight = 5;
+    cfg.max_queued = 2;
+    auto c = make_connect(protocol_version::v5);
+    c.props.set_int(property_id::receive_maximum, 1);
+    auto s = connected(cfg, protocol_version::v5, c);
+    for (int i = 1; i <= 4; ++i)
+        s.deliver(shared_pub("t", std::to_string(i)), qos::at_least_once, false, {}, at(1));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 1);  // window 1
+    REQUIRE(get<send_publish>(a, 0));
+    const auto id1 = get<send_publish>(a, 0)->packet_id;
+    CHECK(s.queued() == 2);
+    CHECK(s.dropped() == 1);  // "2" was evicted
+    s.on_packet(mqtt::puback{id1, reason::success, {}}, at(2));
+    a = s.take_actions();
+    REQUIRE(get<send_publish>(a, 0));
+    CHECK(std::string(get<send_publish>(a, 0)->msg->payload.begin(),
+                      get<send_publish>(a, 0)->msg->payload.end()) == "3");
+}
+
+TEST_CASE("MQTT-4.3.3-4 server_session: outbound QoS 2 PUBREC -> PUBREL, PUBCOMP frees the slot") {
+    auto s = connected();
+    s.deliver(shared_pub("t"), qos::exactly_once, false, {}, at(1));
+    auto a = s.take_actions();
+    REQUIRE(get<send_publish>(a, 0));
+    const auto id = get<send_publish>(a, 0)->packet_id;
+    s.on_packet(mqtt::pubrec{id, reason::success, {}}, at(2));
+    a = s.take_actions();
+    REQUIRE(sent<pubrel>(a, 0));
+    CHECK(s.inflight() == 1);
+    s.on_packet(mqtt::pubcomp{id, reason::success, {}}, at(3));
+    CHECK(s.inflight() == 0);
+    // Unknown PUBREC: PUBREL 0x92.
+    s.on_packet(mqtt::pubrec{999, reason::success, {}}, at(3));
+    a = s.take_actions();
+    REQUIRE(sent<pubrel>(a, 0));
+    CHECK(sent<pubrel>(a, 0)->reason_code == reason::packet_identifier_not_found);
+}
+
+TEST_CASE("MQTT-4.4.0-1 server_session: resume resends in-flight with DUP, then the queue") {
+    server_session_config cfg;
+    cfg.max_inflight = 1;
+    auto s = connected(cfg);
+    s.deliver(shared_pub("t", "a"), qos::at_least_once, false, {}, at(1));
+    s.deliver(shared_pub("t", "b"), qos::at_least_once, false, {}, at(1));
+    auto a = s.take_actions();
+    REQUIRE(get<send_publish>(a, 0));
+    const auto id = get<send_publish>(a, 0)->packet_id;
+    s.on_connection_lost(at(2));
+    (void)s.take_actions();
+
+    server_session next(cfg);
+    next.on_packet(make_connect(protocol_version::v5, "c", false), at(3));
+    (void)next.take_actions();
+    next.resume(std::move(s));
+    next.accept(true, at(3));
+    a = next.take_actions();
+    REQUIRE(a.size() == 2);
+    REQUIRE(sent<connack>(a, 0));
+    CHECK(sent<connack>(a, 0)->session_present);
+    REQUIRE(get<send_publish>(a, 1));
+    CHECK(get<send_publish>(a, 1)->dup);
+    CHECK(get<send_publish>(a, 1)->packet_id == id);
+    next.on_packet(mqtt::puback{id, reason::success, {}}, at(4));
+    a = next.take_actions();
+    REQUIRE(get<send_publish>(a, 0));
+    CHECK_FALSE(get<send_publish>(a, 0)->dup);
+}
+
+TEST_CASE("MQTT-3.1.2-25 server_session: messages over the client's Maximum Packet Size are skipped") {
+    auto c = make_connect(protocol_version::v5);
+    c.props.set_int(property_id::maximum_packet_size, 20);
+    auto s = connected({}, protocol_version::v5, c);
+    CHECK_FALSE(s.deliver(shared_pub("t", std::string(30, 'x')), qos::at_most_once, false, {}, at(1)));
+    CHECK(s.deliver(shared_pub("t", "ok"), qos::at_most_once, false, {}, at(1)));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 1);
+    CHECK(get<send_publish>(a, 0));
+}
+
+TEST_CASE("MQTT-3.3.2-8 server_session: Topic Alias 0 is 0x94; alias maps the topic and is removed") {
+    auto s = connected();
+    auto p = make_pub("a/b", qos::at_most_once);
+    p.props.set_int(property_id::topic_alias, 1);
+    s.on_packet(p, at(1));
+    auto p2 = make_pub("", qos::at_most_once);
+    p2.props.set_int(property_id::topic_alias, 1);
+    s.on_packet(p2, at(1));
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 2);
+    REQUIRE(get<route_publish>(a, 1));
+    CHECK(get<route_publish>(a, 1)->msg->topic == "a/b");
+    CHECK_FALSE(get<route_publish>(a, 1)->msg->props.has(property_id::topic_alias));
+    auto bad = make_pub("x", qos::at_most_once);
+    bad.props.set_int(property_id::topic_alias, 0);
+    s.on_packet(bad, at(2));
+    a = s.take_actions();
+    REQUIRE(sent<mqtt::disconnect>(a, 0));
+    CHECK(sent<mqtt::disconnect>(a, 0)->reason_code == reason::topic_alias_invalid);
+}
+
+TEST_CASE("server_session: offline sessions queue QoS 1/2 and drop QoS 0") {
+    server_session s;
+    CHECK_FALSE(s.deliver(shared_pub("t"), qos::at_most_once, false, {}, at(0)));
+    CHECK(s.deliver(shared_pub("t"), qos::at_least_once, false, {}, at(0)));
+    CHECK(s.queued() == 1);
+    CHECK_FALSE(s.has_actions());
+}

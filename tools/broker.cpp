@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// `mq broker`: options -> net::server_options, readiness line, run until
+// SIGINT/SIGTERM (cli-contract.md §9).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <mqtt/net/server.hpp>
+
+#include "commands.hpp"
+#include "common/duration.hpp"
+#include "common/exit_codes.hpp"
+#include "common/globals.hpp"
+#include "common/stdio.hpp"
+
+#ifndef MQ_VERSION
+#define MQ_VERSION "0.1.0"
+#endif
+
+namespace mq::tools {
+namespace {
+
+struct broker_options {
+    std::vector<std::string> listen;
+    std::optional<std::uint16_t> port;
+    std::string max_packet_size;
+    std::string max_connect_packet;
+    std::optional<std::uint32_t> max_connections;
+    std::optional<std::uint16_t> receive_maximum;
+    std::optional<std::uint16_t> max_inflight;
+    std::optional<std::uint32_t> max_queued;
+    std::optional<std::uint16_t> topic_alias_maximum;
+    std::string connect_timeout;
+    std::string shutdown_timeout = "5s";
+    std::string ready_file;
+};
+
+std::uint32_t size_option(const std::string& text, const char* name, std::uint64_t max) {
+    auto v = parse_size(text);
+    if (!v || *v == 0 || *v > max)
+        throw std::system_error(make_error_code(tool_error::usage),
+                                fmt::format("{}: bad size '{}'", name, text));
+    return static_cast<std::uint32_t>(*v);
+}
+
+std::chrono::milliseconds duration_option(const std::string& text, const char* name) {
+    auto d = parse_duration(text);
+    if (!d)
+        throw std::system_error(make_error_code(tool_error::usage),
+                                fmt::format("{}: bad duration '{}'", name, text));
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+mqtt::net::server_options to_server_options(const broker_options& o) {
+    mqtt::net::server_options s;
+    s.listeners.clear();
+    for (const auto& url : o.listen) s.listeners.push_back({url});
+    if (o.port) s.listeners.push_back({fmt::format("mqtt://127.0.0.1:{}", *o.port)});
+    if (s.listeners.empty()) s.listeners.push_back({});
+    auto& l = s.limits;
+    if (!o.max_packet_size.empty())
+        l.max_packet_size = size_option(o.max_packet_size, "--max-packet-size", 268'435'460);
+    if (!o.max_connect_packet.empty())
+        l.max_connect_packet = size_option(o.max_connect_packet, "--max-connect-packet", 268'435'460);
+    if (o.max_connections) l.max_connections = *o.max_connections;
+    if (o.receive_maximum) {
+        if (*o.receive_maximum == 0)
+            throw std::system_error(make_error_code(tool_error::usage), "--receive-maximum must be 1..65535");
+        l.receive_maximum = *o.receive_maximum;
+    }
+    if (o.max_inflight) l.max_inflight = std::max<std::uint16_t>(1, *o.max_inflight);
+    if (o.max_queued) l.max_queued = *o.max_queued;
+    if (o.topic_alias_maximum) l.topic_alias_maximum = *o.topic_alias_maximum;
+    if (!o.connect_timeout.empty())
+        l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
+    s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
+    s.handle_signals = true;
+    return s;
+}
+
+std::string ready_line(const std::vector<mqtt::net::listener_info>& listeners) {
+    nlohmann::ordered_json j;
+    j["type"] = "ready";
+    j["pid"] = static_cast<long long>(::getpid());
+    j["version"] = MQ_VERSION;
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& l : listeners) {
+        arr.push_back({{"url", l.url}, {"transport", l.transport}, {"address", l.address}, {"port", l.port}});
+    }
+    j["listeners"] = std::move(arr);
+    return j.dump() + "\n";
+}
+
+int run_broker(const broker_options& o) {
+    mqtt::net::server_options opts;
+    try {
+        opts = to_server_options(o);
+    } catch (const std::invalid_argument& e) {
+        throw std::system_error(make_error_code(tool_error::usage), e.what());
+    }
+    mqtt::net::server srv(std::move(opts), make_tool_logger());
+    try {
+        srv.start();
+    } catch (const std::invalid_argument& e) {
+        throw std::system_error(make_error_code(tool_error::usage), e.what());  // bad --listen URL
+    } catch (const std::system_error& e) {
+        print_error(fmt::format("error: {}", e.what()));
+        return exit_status::unavailable;  // cannot bind: 69
+    }
+    const std::string line = ready_line(srv.listeners());
+    if (!o.ready_file.empty()) {
+        // Written whole under a temporary name, then renamed, so a watcher never reads half a line.
+        const std::string tmp = o.ready_file + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::trunc);
+            f << line;
+            if (!f) throw std::system_error(make_error_code(tool_error::io), "cannot write " + tmp);
+        }
+        if (std::rename(tmp.c_str(), o.ready_file.c_str()) != 0)
+            throw std::system_error(errno, std::generic_category(), "cannot write " + o.ready_file);
+    }
+    (void)write_all(1, line);
+    srv.run();  // until SIGINT/SIGTERM: DISCONNECT 0x8B to v5 clients, bounded drain
+    return exit_status::ok;
+}
+
+}  // namespace
+
+void add_broker_command(CLI::App& app) {
+    auto o = std::make_shared<broker_options>();
+    auto* cmd = app.add_subcommand("broker", "Run an MQTT broker");
+    cmd->add_option("--listen", o->listen,
+                    "Listener URL mqtt://host:port (repeatable; port 0 = any free port)")
+        ->allow_extra_args(false);
+    cmd->add_option("-p,--port", o->port, "Shorthand for --listen mqtt://127.0.0.1:PORT");
+    cmd->add_option("--max-packet-size", o->max_packet_size, "Largest packet accepted (default 1MiB)");
+    cmd->add_option("--max-connect-packet", o->max_connect_packet, "Largest first packet (default 64KiB)");
+    cmd->add_option("--max-connections", o->max_connections, "Concurrent clients (default 1000)");
+    cmd->add_option("--receive-maximum", o->receive_maximum,
+                    "Inbound QoS 1/2 window per client (default 100)");
+    cmd->add_option("--max-inflight", o->max_inflight, "Outbound QoS 1/2 window per session (default 32)");
+    cmd->add_option("--max-queued", o->max_queued, "Queued messages per session (default 1000, drop-oldest)");
+    cmd->add_option("--topic-alias-maximum", o->topic_alias_maximum, "Inbound topic aliases (default 10)");
+    cmd->add_option("--connect-timeout", o->connect_timeout, "Time to send CONNECT (default 10s)");
+    cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
+    cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
+    cmd->callback([o] { globals().exit_code = run_broker(*o); });
+}
+
+}  // namespace mq::tools
