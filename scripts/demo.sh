@@ -12,9 +12,11 @@ tmp=$(mktemp -d)
 broker_pid=""
 sub_pid=""
 cleanup() {
-    [ -n "$sub_pid" ] && kill "$sub_pid" 2>/dev/null || true
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
-    [ -n "$broker_pid" ] && wait "$broker_pid" 2>/dev/null || true
+    if [ -n "$sub_pid" ]; then kill "$sub_pid" 2>/dev/null || true; fi
+    if [ -n "$broker_pid" ]; then
+        kill "$broker_pid" 2>/dev/null || true
+        wait "$broker_pid" 2>/dev/null || true
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include "e2e_broker.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace mq::test {
+
+std::vector<std::string> mq_cmd(std::vector<std::string> args) {
+    args.insert(args.begin(), MQ_BINARY);
+    return args;
+}
+
+process_result run_mq(std::vector<std::string> args, std::string_view input, std::chrono::milliseconds timeout) {
+    return run_process_io(mq_cmd(std::move(args)), input, timeout);
+}
+
+e2e_broker::e2e_broker() {
+    const char* choice = std::getenv("MQ_E2E_BROKER");
+    const bool force_mosquitto = choice != nullptr && std::string(choice) == "mosquitto";
+    if (!force_mosquitto && start_mq()) return;
+    if (!mosquitto_fixture::available()) throw std::runtime_error("neither mq broker nor mosquitto could start");
+    mosquitto_ = std::make_unique<mosquitto_fixture>();
+    port_ = mosquitto_->port();
+    kind_ = "mosquitto";
+}
+
+e2e_broker::~e2e_broker() {
+    if (mq_) {
+        mq_->signal(SIGTERM);
+        (void)mq_->wait(std::chrono::seconds(5));
+    }
+}
+
+bool e2e_broker::start_mq() {
+    mq_ = std::make_unique<process>(mq_cmd({"broker", "--listen", "mqtt://127.0.0.1:0"}));
+    // {"type":"ready",...,"listeners":[{...,"port":N}]}
+    const auto line = mq_->read_line(std::chrono::seconds(10));
+    const auto key = line ? line->find("\"port\":") : std::string::npos;
+    if (!line || line->find("\"type\":\"ready\"") == std::string::npos || key == std::string::npos) {
+        mq_.reset();  // kills it
+        return false;
+    }
+    port_ = static_cast<std::uint16_t>(std::stoul(line->substr(key + 7)));
+    kind_ = "mq";
+    return port_ != 0;
+}
+
+bool wait_subscribed(process& sub, const e2e_broker& broker, const std::string& topic) {
+    for (int i = 0; i < 50; ++i) {
+        const auto r = run_mq({"pub", "-p", broker.port_text(), "-t", topic, "-m", "sync"});
+        if (r.exit_code != 0) return false;
+        if (auto line = sub.read_line(std::chrono::milliseconds(200))) {
+            if (line->find(topic) != std::string::npos || line->find("sync") != std::string::npos) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace mq::test

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+#include "bench/bench_command.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/embedded_broker.hpp"
+#include "bench/fail_if.hpp"
+#include "bench/merge.hpp"
+#include "bench/resources.hpp"
+#include "bench/scenario.hpp"
+#include "common/duration.hpp"
+#include "common/exit_codes.hpp"
+#include "common/globals.hpp"
+#include "common/stdio.hpp"
+
+namespace mq::tools {
+
+namespace {
+
+using namespace bench;
+
+struct bench_cli {
+    std::string scenario = "e2e";
+    std::vector<std::string> files;  // merge
+    std::string host, port, url, bind_address, version = "5", username, password;
+    bool no_nodelay = false, nodelay = false;
+    std::string publishers, subscribers, clients = "100";
+    int qos = 0;
+    int sub_qos = -1;
+    std::string topic = "mq-bench/{run}/{pub}";
+    std::string payload = "64", rate = "max", window = "100", max_unsent = "64KiB";
+    std::string warmup = "5s", duration = "20s", drain = "5s", hold = "10s";
+    std::string connect_rate = "1000", connect_concurrency = "100", threads = "1";
+    std::string clock = "monotonic", run_id;
+    bool json = false;
+    std::string hist_out;
+    std::vector<std::string> fail_if;
+    int broker_pid = 0;
+};
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_bench_signal(int) { g_interrupted.store(true); }
+
+[[noreturn]] void usage(const std::string& msg) {
+    throw std::system_error(make_error_code(tool_error::usage), msg);
+}
+
+std::uint64_t count_arg(const std::string& name, const std::string& v, std::uint64_t min, std::uint64_t max) {
+    const auto n = parse_count(v);
+    if (!n || *n < min || *n > max) usage(fmt::format("--{}: '{}' is not a count in {}..{}", name, v, min, max));
+    return *n;
+}
+
+std::chrono::nanoseconds duration_arg(const std::string& name, const std::string& v) {
+    const auto d = parse_duration(v);
+    if (!d) usage(fmt::format("--{}: '{}' is not a duration (e.g. 250ms, 5s, 1m)", name, v));
+    return *d;
+}
+
+void resolve_target(const bench_cli& o, bench_config& c) {
+    if (!o.url.empty()) {
+        if (!o.host.empty() || !o.port.empty()) usage("-L/--url cannot be combined with -h or -p");
+        std::string_view u = o.url;
+        if (u.starts_with("mqtt://")) {
+            u.remove_prefix(7);
+        } else if (u.starts_with("tcp://")) {
+            u.remove_prefix(6);
+        } else {
+            usage("mq bench supports mqtt:// URLs only (TLS and WebSocket are not implemented for bench)");
+        }
+        if (const auto slash = u.find('/'); slash != std::string_view::npos) u = u.substr(0, slash);
+        const auto colon = u.rfind(':');
+        c.host = std::string(u.substr(0, colon));
+        c.port = colon == std::string_view::npos
+                     ? 1883
+                     : static_cast<std::uint16_t>(count_arg("url port", std::string(u.substr(colon + 1)), 1, 65535));
+        if (c.host.empty()) usage("-L/--url: missing host");
+    } else {
+        c.host = o.host.empty() ? "localhost" : o.host;
+        c.port = o.port.empty() ? 1883 : static_cast<std::uint16_t>(count_arg("port", o.port, 1, 65535));
+    }
+    c.url = fmt::format("mqtt://{}:{}", c.host, c.port);
+}
+
+bench_config make_config(const bench_cli& o) {
+    bench_config c;
+    c.scenario = o.scenario;
+    if (o.version == "5") {
+        c.version = mqtt::protocol_version::v5;
+    } else if (o.version == "311") {
+        c.version = mqtt::protocol_version::v311;
+    } else {
+        usage("-V: expected 5 or 311");
+    }
+    c.pub_qos = static_cast<mqtt::qos>(o.qos);
+    c.sub_qos = static_cast<mqtt::qos>(o.sub_qos < 0 ? o.qos : o.sub_qos);
+    // Scenario presets of bench-method §2; explicit counts win.
+    std::uint64_t pubs = 1, subs = 1;
+    if (c.scenario == "fan-in") pubs = 10;
+    if (c.scenario == "fan-out") subs = 10;
+    if (c.scenario == "pub") subs = 0;
+    if (c.scenario == "sub") pubs = 0;
+    if (!o.publishers.empty()) pubs = count_arg("publishers", o.publishers, 0, 100000);
+    if (!o.subscribers.empty()) subs = count_arg("subscribers", o.subscribers, 0, 100000);
+    if (c.scenario == "pub" && subs != 0) usage("bench pub has no subscribers; use e2e");
+    if (c.scenario == "sub" && pubs != 0) usage("bench sub has no publishers; run bench pub with the same --run-id");
+    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out") && (pubs == 0 || subs == 0)) {
+        usage("e2e needs at least one publisher and one subscriber");
+    }
+    c.publishers = static_cast<std::uint32_t>(pubs);
+    c.subscribers = static_cast<std::uint32_t>(subs);
+    c.clients = static_cast<std::uint32_t>(count_arg("clients", o.clients, 1, 1000000));
+    if (c.scenario == "fan-in" || c.scenario == "fan-out") c.scenario = c.scenario;  // kept for the report
+    const auto payload = parse_size(o.payload);
+    if (!payload || *payload < 40 || *payload > 256 * 1024 * 1024) {
+        usage("--payload-size: at least 40 bytes (the bench header), at most 256MiB");
+    }
+    c.payload = *payload;
+    if (o.rate != "max") {
+        if (o.rate.find(',') != std::string::npos) usage("--rate: sweeps (R1,R2,...) are not supported yet; run each rate");
+        c.rate = static_cast<double>(count_arg("rate", o.rate, 1, 100'000'000));
+    }
+    c.window = static_cast<std::uint32_t>(count_arg("window", o.window, 1, 65535));
+    const auto unsent = parse_size(o.max_unsent);
+    if (!unsent || *unsent < 1024) usage("--max-unsent: a size of at least 1KiB");
+    c.max_unsent = *unsent;
+    c.warmup = duration_arg("warmup", o.warmup);
+    c.duration = duration_arg("duration", o.duration);
+    if (c.duration < std::chrono::milliseconds(100)) usage("--duration: at least 100ms");
+    c.drain = duration_arg("drain", o.drain);
+    c.hold = duration_arg("hold", o.hold);
+    c.connect_rate = static_cast<std::uint32_t>(count_arg("connect-rate", o.connect_rate, 1, 10'000'000));
+    c.connect_concurrency = static_cast<std::uint32_t>(count_arg("connect-concurrency", o.connect_concurrency, 1, 1'000'000));
+    c.threads = static_cast<std::uint32_t>(count_arg("threads", o.threads, 1, 256));
+    c.topic_template = o.topic;
+    if (c.topic_template.find('#') != std::string::npos || c.topic_template.find('+') != std::string::npos) {
+        usage("--topic: a template may not contain + or #");
+    }
+    c.nodelay = !o.no_nodelay;
+    c.bind_address = o.bind_address;
+    c.wall_clock = o.clock == "wall";
+    if (!o.username.empty()) c.username = o.username;
+    if (!o.password.empty()) c.password = o.password;
+    if (o.broker_pid > 0) c.broker_pid = o.broker_pid;
+    if (!o.run_id.empty()) {
+        try {
+            std::size_t used = 0;
+            const unsigned long v = std::stoul(o.run_id, &used, 16);
+            if (used != o.run_id.size() || v > 0xFFFFFFFFul) throw std::invalid_argument("range");
+            c.run_id = static_cast<std::uint32_t>(v);
+        } catch (const std::exception&) {
+            usage("--run-id: up to 8 hex digits");
+        }
+    } else {
+        c.run_id = static_cast<std::uint32_t>(std::random_device{}());
+    }
+    return c;
+}
+
+int finish(nlohmann::json summary, const bench_cli& o, const std::vector<gate>& gates, bool interrupted) {
+    const bool failed = attach_gates(summary, evaluate_gates(gates, summary));
+    const std::string out = o.json ? summary.dump() + "\n" : summary_text(summary);
+    if (write_all(1, out) != 0) return exit_status::io;
+    if (interrupted) return exit_status::interrupted;
+    return failed ? exit_status::check_failed : exit_status::ok;
+}
+
+int run_bench_command(const bench_cli& o) {
+    std::vector<gate> gates;
+    for (const auto& text : o.fail_if) {
+        std::string err;
+        auto g = parse_gates(text, err);
+        if (!g) usage(err);
+        gates.insert(gates.end(), g->begin(), g->end());
+    }
+    if (o.scenario == "merge") {
+        if (o.files.empty()) usage("bench merge: name at least one --hist-out file");
+        auto merged = merge_files(o.files);  // throws usage/no_input
+        for (const auto& w : merged.warnings) print_warning(w);
+        return finish(std::move(merged.summary), o, gates, false);
+    }
+    if (!o.files.empty()) usage("unexpected argument '" + o.files.front() + "'");
+    bench_config cfg = make_config(o);
+    if (!cfg.rate) {
+        for (const auto& g : gates) {
+            if (needs_latency(g)) usage("--fail-if '" + g.expr + "': a closed-loop run (--rate max) measures no latency");
+        }
+    }
+    if (o.hist_out.size() > 0) {
+        std::ofstream probe(o.hist_out, std::ios::app);
+        if (!probe) throw std::system_error(make_error_code(tool_error::io), "cannot write " + o.hist_out);
+    }
+    const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
+    const bool embedded = o.host.empty() && o.port.empty() && o.url.empty();
+    if (auto err = ensure_fd_limit(clients * (embedded ? 2 : 1) + 64)) {
+        throw std::system_error(make_error_code(tool_error::config), *err);
+    }
+    std::unique_ptr<embedded_broker> broker;
+    if (embedded) {
+        broker = std::make_unique<embedded_broker>(static_cast<std::uint32_t>(clients + 64));
+        cfg.host = "127.0.0.1";
+        cfg.port = broker->port();
+        cfg.url = fmt::format("mqtt://127.0.0.1:{}", cfg.port);
+        cfg.embedded_broker = true;
+        cfg.broker_cpu_ns = [b = broker.get()] { return b->cpu_ns(); };
+    } else {
+        resolve_target(o, cfg);
+    }
+    g_interrupted.store(false);
+    auto old_int = std::signal(SIGINT, on_bench_signal);
+    auto old_term = std::signal(SIGTERM, on_bench_signal);
+    run_result r;
+    try {
+        r = cfg.scenario == "conn" ? run_conn_bench(cfg, g_interrupted) : run_bench(cfg, g_interrupted);
+    } catch (...) {
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+        throw;
+    }
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    broker.reset();
+    if (!o.hist_out.empty()) {
+        std::ofstream f(o.hist_out, std::ios::trunc);
+        f << make_hist_dump(r).dump() << '\n';
+        if (!f) throw std::system_error(make_error_code(tool_error::io), "cannot write " + o.hist_out);
+    }
+    return finish(make_summary(r), o, gates, r.interrupted);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+    auto o = std::make_shared<bench_cli>();
+    auto* cmd = app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
+    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge")
+        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge"}));
+    cmd->add_option("files", o->files, "merge: --hist-out files to combine");
+    cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
+    cmd->add_option("-p,--port", o->port, "Broker port (1883)");
+    cmd->add_option("-L,--url", o->url, "mqtt://host:port");
+    cmd->add_option("-V,--protocol-version", o->version, "5 or 311");
+    cmd->add_option("-u,--username", o->username, "User name");
+    cmd->add_option("-P,--password", o->password, "Password");
+    cmd->add_option("-A,--bind-address", o->bind_address, "Local source address");
+    cmd->add_flag("--nodelay", o->nodelay, "TCP_NODELAY (default)");
+    cmd->add_flag("--no-nodelay", o->no_nodelay, "Leave Nagle's algorithm on");
+    cmd->add_option("--publishers", o->publishers, "Publishers (1; fan-in 10)");
+    cmd->add_option("--subscribers", o->subscribers, "Subscribers (1; fan-out 10)");
+    cmd->add_option("--clients", o->clients, "conn: clients to connect (100)");
+    cmd->add_option("-q,--qos", o->qos, "Publish QoS")->check(CLI::Range(0, 2));
+    cmd->add_option("--sub-qos", o->sub_qos, "Subscription QoS (default: -q)")->check(CLI::Range(0, 2));
+    cmd->add_option("--topic", o->topic, "Topic template with {run} {pub} {sub}");
+    cmd->add_option("--payload-size", o->payload, "Payload bytes, at least 40 (64)");
+    cmd->add_option("--rate", o->rate, "Aggregate msg/s (open loop, latency) or max (closed loop)");
+    cmd->add_option("--window", o->window, "QoS 1/2 in-flight messages per publisher (100)");
+    cmd->add_option("--max-unsent", o->max_unsent, "QoS 0 closed loop: unsent bytes per publisher (64KiB)");
+    cmd->add_option("--warmup", o->warmup, "Warm-up, not recorded (5s)");
+    cmd->add_option("--duration", o->duration, "Measurement window (20s)");
+    cmd->add_option("--drain", o->drain, "Wait for outstanding messages (5s)");
+    cmd->add_option("--hold", o->hold, "conn: hold connections (10s)");
+    cmd->add_option("--connect-rate", o->connect_rate, "conn: connections per second (1000)");
+    cmd->add_option("--connect-concurrency", o->connect_concurrency, "conn: handshakes in flight (100)");
+    cmd->add_option("--threads", o->threads, "Generator threads (1)");
+    cmd->add_option("--clock", o->clock, "monotonic or wall")->check(CLI::IsMember({"monotonic", "wall"}));
+    cmd->add_option("--run-id", o->run_id, "Run id, 8 hex digits (random)");
+    cmd->add_flag("--json", o->json, "One JSON summary object on stdout");
+    cmd->add_option("--hist-out", o->hist_out, "Write every histogram and counter to FILE (for bench merge)");
+    cmd->add_option("--fail-if", o->fail_if, "Gate, e.g. 'p99>5ms,lost>0,rate<10000'; exit 1 when it holds")
+        ->allow_extra_args(false);
+    cmd->add_option("--broker-pid", o->broker_pid, "Broker process for CPU and RSS figures");
+    cmd->callback([o] { globals().exit_code = run_bench_command(*o); });
+}
+
+}  // namespace mq::tools

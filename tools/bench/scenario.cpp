@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+#include "bench/scenario.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include <mqtt/codec/reason.hpp>
+
+#include "bench/resources.hpp"
+#include "bench/workers.hpp"
+#include "common/exit_codes.hpp"
+
+namespace mq::tools::bench {
+
+using namespace detail;
+
+std::string expand_topic(const std::string& tmpl, std::uint32_t run_id, const std::string& pub,
+                         const std::string& sub) {
+    std::string out;
+    out.reserve(tmpl.size() + 16);
+    for (std::size_t i = 0; i < tmpl.size();) {
+        if (tmpl.compare(i, 5, "{run}") == 0) {
+            out += fmt::format("{:08x}", run_id);
+            i += 5;
+        } else if (tmpl.compare(i, 5, "{pub}") == 0) {
+            out += pub;
+            i += 5;
+        } else if (tmpl.compare(i, 5, "{sub}") == 0) {
+            out += sub;
+            i += 5;
+        } else {
+            out += tmpl[i++];
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// Sleeps until `t` in short steps so SIGINT is noticed; false when interrupted.
+bool sleep_until(clock::time_point t, const std::atomic<bool>& interrupted) {
+    while (clock::now() < t) {
+        if (interrupted.load()) return false;
+        std::this_thread::sleep_until(std::min(t, clock::now() + std::chrono::milliseconds(20)));
+    }
+    return !interrupted.load();
+}
+
+std::error_code suback_error(const std::vector<mqtt::reason>& codes) {
+    for (const auto rc : codes) {
+        if (static_cast<unsigned>(rc) >= 0x80) return mqtt::make_error_code(rc);
+    }
+    if (codes.empty()) return mqtt::make_error_code(mqtt::reason::unspecified_error);
+    return {};
+}
+
+struct broker_sample {
+    std::optional<std::uint64_t> cpu_ns;
+    std::optional<machine_ticks> ticks;
+};
+
+broker_sample sample_broker(const bench_config& cfg) {
+    broker_sample s;
+    if (cfg.broker_cpu_ns) {
+        s.cpu_ns = cfg.broker_cpu_ns();
+    } else if (cfg.broker_pid) {
+        s.cpu_ns = pid_cpu_ns(*cfg.broker_pid);
+    }
+    s.ticks = read_machine_ticks();
+    return s;
+}
+
+}  // namespace
+
+run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupted) {
+    run_context ctx;
+    ctx.cfg = &cfg;
+    ctx.clock_domain = cfg.wall_clock ? 0 : local_clock_domain();
+    if (cfg.rate) ctx.pace.emplace(*cfg.rate, std::max<std::uint32_t>(cfg.publishers, 1));
+
+    const std::uint32_t nthreads =
+        std::max<std::uint32_t>(1, std::min(cfg.threads, std::max<std::uint32_t>(1, cfg.publishers + cfg.subscribers)));
+    std::vector<std::unique_ptr<worker>> workers;
+    for (std::uint32_t t = 0; t < nthreads; ++t) workers.push_back(std::make_unique<worker>(ctx));
+    for (auto& w : workers) w->start_thread();
+
+    auto run_on = [](worker& w, auto fn) { w.loop.post(std::move(fn)); };
+
+    // Subscribers first: every SUBACK must be in before any message is sent (§6).
+    completion_counter subs_ready;
+    const std::string filter = expand_topic(cfg.topic_template, cfg.run_id, "+", "0");
+    for (std::uint32_t i = 0; i < cfg.subscribers; ++i) {
+        worker& w = *workers[i % nthreads];
+        run_on(w, [&w, &subs_ready, &cfg, &filter, i] {
+            w.subs.push_back(std::make_unique<subscriber>(w, i));
+            subscriber& s = *w.subs.back();
+            s.conn.connect([&s, &subs_ready, &cfg, &filter](std::error_code ec, const mqtt::net::bench_connack&) {
+                if (ec) {
+                    subs_ready.done(ec);
+                    return;
+                }
+                s.conn.subscribe(filter, cfg.sub_qos,
+                                 [&subs_ready](std::error_code sec, const std::vector<mqtt::reason>& codes) {
+                                     subs_ready.done(sec ? sec : suback_error(codes));
+                                 });
+            });
+        });
+    }
+    // Callbacks reference locals of this function: join the threads before throwing.
+    std::atomic<std::uint32_t> broker_max_packet{0};
+    auto fail = [&](std::error_code ec, const char* who) {
+        for (auto& w : workers) w->stop_and_join();
+        if (ec == tool_error::data) {
+            throw std::system_error(ec, fmt::format("a {}-byte payload is over the broker's Maximum Packet Size ({})",
+                                                    cfg.payload, broker_max_packet.load()));
+        }
+        throw std::system_error(ec, fmt::format("bench {} on {}: {}", who, cfg.url, ec.message()));
+    };
+    if (auto ec = subs_ready.wait(cfg.subscribers, interrupted)) fail(ec, "subscriber");
+
+    completion_counter pubs_ready;
+    std::atomic<std::uint32_t> effective_window{cfg.window};
+    std::atomic<bool> rm_known{cfg.version == mqtt::protocol_version::v5};
+    for (std::uint32_t i = 0; i < cfg.publishers; ++i) {
+        worker& w = *workers[i % nthreads];
+        run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, i] {
+            w.pubs.push_back(std::make_unique<publisher>(w, i));
+            publisher& p = *w.pubs.back();
+            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet](std::error_code ec,
+                                                                       const mqtt::net::bench_connack& ca) {
+                // A payload the broker would refuse is a usage problem, not a benchmark result.
+                const std::size_t frame = 1 + 4 + 2 + p.topic.size() + 2 + 1 + p.payload.size();
+                if (!ec && ca.maximum_packet_size != 0 && frame > ca.maximum_packet_size) {
+                    broker_max_packet.store(ca.maximum_packet_size);
+                    pubs_ready.done(make_error_code(tool_error::data));
+                    return;
+                }
+                // W = min(--window, the broker's Receive Maximum) (§3.1).
+                p.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.window, ca.receive_maximum));
+                std::uint32_t cur = effective_window.load();
+                while (p.window < cur && !effective_window.compare_exchange_weak(cur, p.window)) {
+                }
+                pubs_ready.done(ec);
+            });
+        });
+    }
+    if (auto ec = pubs_ready.wait(cfg.publishers, interrupted)) fail(ec, "publisher");
+
+    // Phases: everyone is connected; start shortly so every worker sees t0 in the future.
+    auto& ph = ctx.ph;
+    ph.t0 = clock::now() + std::chrono::milliseconds(20);
+    ph.window_start = ph.t0 + cfg.warmup;
+    ph.window_end = ph.window_start + cfg.duration;
+    const std::int64_t stamp_now = ctx.stamp_now();
+    const std::int64_t steady_now =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
+    ph.t0_stamp = std::chrono::duration_cast<std::chrono::nanoseconds>(ph.t0.time_since_epoch()).count() +
+                  (stamp_now - steady_now);
+    ph.ws_stamp = ph.t0_stamp + cfg.warmup.count();
+    ph.we_stamp = ph.ws_stamp + cfg.duration.count();
+
+    for (auto& wp : workers) {
+        worker& w = *wp;
+        run_on(w, [&w] {
+            for (auto& p : w.pubs) p->start();
+            w.cpu_timer_start.wait_until(w.ctx.ph.window_start, [&w](bool ok) {
+                if (ok) w.stats.cpu_start_ns = thread_cpu_ns();
+            });
+            w.cpu_timer_end.wait_until(w.ctx.ph.window_end, [&w](bool ok) {
+                if (ok) w.stats.cpu_end_ns = thread_cpu_ns();
+            });
+        });
+    }
+
+    run_result r;
+    std::uint64_t expected = 0, received = 0, sent = 0, acked = 0;
+    auto totals = [&] {
+        sent = acked = received = 0;
+        std::uint32_t done = 0;
+        for (auto& w : workers) {
+            done += w->pubs_done.load();
+            for (auto& p : w->pubs) {
+                sent += p->sent_in_window.load(std::memory_order_relaxed);
+                acked += p->acked_in_window.load(std::memory_order_relaxed);
+            }
+            for (auto& s : w->subs) received += s->received_in_window.load(std::memory_order_relaxed);
+        }
+        expected = cfg.scenario == "sub" ? 0 : sent * cfg.subscribers;
+        const bool acks_in = cfg.pub_qos == mqtt::qos::at_most_once || acked >= sent;
+        return done == cfg.publishers && received >= expected && acks_in;
+    };
+    // Progress (cli-contract §11): stderr TTY only, one line rewritten 4 times a second.
+    const char* term = std::getenv("TERM");
+    const bool progress = isatty(2) == 1 && term != nullptr && std::string_view(term) != "dumb";
+    std::uint64_t last_sent = 0, last_received = 0;
+    auto wait_phase = [&](clock::time_point until, const char* phase) {
+        while (clock::now() < until) {
+            if (!sleep_until(std::min(until, clock::now() + std::chrono::milliseconds(250)), interrupted)) return false;
+            if (!progress) continue;
+            totals();
+            const double t = std::chrono::duration<double>(clock::now() - ph.window_start).count();
+            const std::string line =
+                fmt::format("\r\033[K{} {:+.1f}s  sent {}/s  received {}/s  in window: sent {} received {}", phase, t,
+                            (sent - last_sent) * 4, (received - last_received) * 4, sent, received);
+            last_sent = sent;
+            last_received = received;
+            (void)!::write(2, line.data(), line.size());
+        }
+        return true;
+    };
+    bool stopped = !wait_phase(ph.window_start, "warm-up");
+    const broker_sample b0 = sample_broker(cfg);
+    stopped = stopped || !wait_phase(ph.window_end, "window");
+    const broker_sample b1 = sample_broker(cfg);
+    if (progress) (void)!::write(2, "\r\033[K", 4);
+
+    // Drain: wait for publishers to finish their window and for every expected delivery or ack.
+    const auto drain_end = clock::now() + cfg.drain;
+    while (!stopped && !totals() && clock::now() < drain_end) {
+        if (!sleep_until(std::min(drain_end, clock::now() + std::chrono::milliseconds(10)), interrupted)) {
+            stopped = true;
+        }
+    }
+
+    // An interrupted run's rates divide by the part of the window that happened.
+    const double window_done =
+        std::clamp(std::chrono::duration<double>(std::min(clock::now(), ph.window_end) - ph.window_start).count(), 0.0,
+                   std::chrono::duration<double>(cfg.duration).count());
+
+    // Teardown: DISCONNECT everyone, give the writes a moment, stop the loops.
+    completion_counter closed;
+    for (auto& wp : workers) {
+        worker& w = *wp;
+        run_on(w, [&w, &closed] {
+            w.tearing_down = true;
+            for (auto& p : w.pubs) {
+                p->finish();
+                p->timer.cancel();
+                p->conn.disconnect();
+            }
+            for (auto& s : w.subs) s->conn.disconnect();
+            closed.done({});
+        });
+    }
+    closed.wait(workers.size(), interrupted);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (auto& w : workers) w->stop_and_join();
+    totals();
+
+    // Merge per-thread results (the threads are joined: plain reads are safe).
+    r.run_id = fmt::format("{:08x}", cfg.run_id);
+    r.scenario = cfg.scenario;
+    r.interrupted = interrupted.load();
+    r.window_s = stopped ? window_done : std::chrono::duration<double>(cfg.duration).count();
+    r.sent = sent;
+    r.expected = expected;
+    double gen_cpu_s = 0;
+    std::error_code closed_error;
+    for (auto& wp : workers) {
+        worker_stats& st = wp->stats;
+        r.intended.merge(st.intended);
+        r.service.merge(st.service);
+        r.ack.merge(st.ack);
+        r.send_lag.merge(st.send_lag);
+        r.overruns += st.overruns;
+        r.foreign += st.foreign;
+        r.dup_flags += st.dup_flags;
+        r.acked += st.acked_ok;
+        for (const auto& [k, v] : st.ack_failures) r.ack_failures[k] += v;
+        if (r.delivered_per_second.size() < st.per_second.size()) r.delivered_per_second.resize(st.per_second.size());
+        for (std::size_t i = 0; i < st.per_second.size(); ++i) r.delivered_per_second[i] += st.per_second[i];
+        if (st.cpu_end_ns > st.cpu_start_ns) gen_cpu_s += static_cast<double>(st.cpu_end_ns - st.cpu_start_ns) / 1e9;
+        if (!closed_error) closed_error = st.closed_error;
+        for (auto& s : wp->subs) {
+            for (std::size_t pid = 0; pid < s->streams.size(); ++pid) {
+                const auto& t = s->streams[pid];
+                if (!t) continue;
+                r.duplicates += t->duplicates();
+                r.reordered += t->reordered();
+                r.late += t->late();
+                r.received += t->unique();
+                if (cfg.scenario == "sub") r.lost += t->lost(t->highest() + 1 - s->first_seq[pid]);
+            }
+        }
+        r.connect_ok += static_cast<std::uint64_t>(wp->pubs.size() + wp->subs.size());
+    }
+    if (cfg.pub_qos == mqtt::qos::at_most_once) r.acked = r.sent;
+    if (cfg.scenario != "sub") r.lost = r.expected > r.received + r.late ? r.expected - r.received - r.late : 0;
+    if (r.delivered_per_second.size() > static_cast<std::size_t>(r.window_s)) {
+        r.delivered_per_second.resize(static_cast<std::size_t>(r.window_s));
+    }
+    if (closed_error) r.invalid_reasons.push_back(fmt::format("a connection was lost: {}", closed_error.message()));
+
+    // Resources over the window (§10).
+    auto& s = r.settings;
+    s.url = cfg.url;
+    s.protocol = cfg.version == mqtt::protocol_version::v5 ? 5 : 311;
+    s.qos = static_cast<int>(cfg.pub_qos);
+    s.payload = std::max<std::uint64_t>(cfg.payload, 40);
+    s.publishers = cfg.publishers;
+    s.subscribers = cfg.subscribers;
+    s.rate = cfg.rate;
+    s.window = cfg.window;
+    s.effective_window = effective_window.load();
+    s.receive_maximum_known = rm_known.load();
+    s.nodelay = cfg.nodelay;
+    s.threads = nthreads;
+    s.warmup_s = std::chrono::duration<double>(cfg.warmup).count();
+    s.duration_s = std::chrono::duration<double>(cfg.duration).count();
+    s.clock = cfg.wall_clock ? "wall" : "monotonic";
+    s.embedded_broker = cfg.embedded_broker;
+    const std::uint64_t per_msg_base = r.received > 0 ? r.received : r.sent;
+    if (!stopped && r.window_s > 0) {
+        r.cpu.generator_cores = gen_cpu_s / r.window_s;
+        if (per_msg_base > 0) r.cpu.generator_us_per_msg = gen_cpu_s * 1e6 / static_cast<double>(per_msg_base);
+        r.generator_bound = gen_cpu_s / r.window_s > 0.9 * nthreads;
+        if (b0.cpu_ns && b1.cpu_ns && *b1.cpu_ns >= *b0.cpu_ns) {
+            const double bs = static_cast<double>(*b1.cpu_ns - *b0.cpu_ns) / 1e9;
+            r.cpu.broker_cores = bs / r.window_s;
+            if (per_msg_base > 0) r.cpu.broker_us_per_msg = bs * 1e6 / static_cast<double>(per_msg_base);
+        }
+        if (cfg.broker_pid) r.cpu.broker_rss_kb = pid_rss_kb(*cfg.broker_pid);
+        if (b0.ticks && b1.ticks) r.cpu.machine_busy_pct = busy_pct(*b0.ticks, *b1.ticks);
+    }
+    check_validity(r);
+    return r;
+}
+
+}  // namespace mq::tools::bench

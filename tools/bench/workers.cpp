@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+#include "bench/workers.hpp"
+
+#include <fmt/format.h>
+
+#include "bench/payload_header.hpp"
+#include "bench/resources.hpp"
+
+namespace mq::tools::bench::detail {
+
+std::int64_t run_context::stamp_now() const noexcept {
+    if (cfg->wall_clock) {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
+}
+
+void completion_counter::done(std::error_code ec) {
+    const std::lock_guard lock(mu_);
+    ++count_;
+    if (ec && !first_) first_ = ec;
+    cv_.notify_all();
+}
+
+std::error_code completion_counter::wait(std::size_t n, const std::atomic<bool>& interrupted) {
+    std::unique_lock lock(mu_);
+    while (count_ < n && !first_ && !interrupted.load()) {
+        cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    return first_;
+}
+
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id) {
+    mqtt::net::bench_connection_options o;
+    o.host = cfg.host;
+    o.port = cfg.port;
+    o.bind_address = cfg.bind_address;
+    o.version = cfg.version;
+    o.client_id = client_id;
+    o.nodelay = cfg.nodelay;
+    o.max_unsent = cfg.max_unsent;
+    o.username = cfg.username;
+    if (cfg.password) o.password = std::vector<std::uint8_t>(cfg.password->begin(), cfg.password->end());
+    return o;
+}
+
+// ---- publisher ----
+
+publisher::publisher(worker& wk, std::uint32_t i)
+    : w(wk), index(i),
+      topic(expand_topic(wk.ctx.cfg->topic_template, wk.ctx.cfg->run_id, std::to_string(i), "0")),
+      payload(std::max<std::uint64_t>(wk.ctx.cfg->payload, payload_header_size)),
+      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i)),
+           mqtt::net::bench_handlers{
+               nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
+               [this] {
+                   if (!w.ctx.pace && !done && w.ctx.cfg->pub_qos == mqtt::qos::at_most_once) fill_closed();
+               },
+               [this](std::error_code ec) {
+                   if (!w.tearing_down && !w.stats.closed_error) w.stats.closed_error = ec;
+                   finish();
+               }}),
+      timer(wk.loop) {
+    fill_padding(payload);
+    if (w.ctx.cfg->pub_qos != mqtt::qos::at_most_once) intended_by_id.assign(65536, 0);
+}
+
+void publisher::start() {
+    if (w.ctx.pace) {
+        fire();
+    } else {
+        // Closed loop starts at t0 too, so warm-up has the same length in both modes.
+        timer.wait_until(w.ctx.ph.t0, [this](bool ok) {
+            if (ok) fill_closed();
+        });
+    }
+}
+
+void publisher::finish() {
+    if (done) return;
+    done = true;
+    w.pubs_done.fetch_add(1);
+}
+
+void publisher::send(std::int64_t intended) {
+    const auto& ctx = w.ctx;
+    const std::int64_t actual = ctx.stamp_now();
+    encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq, static_cast<std::uint64_t>(intended),
+                                 static_cast<std::uint64_t>(actual)},
+                  payload);
+    const std::uint16_t id = conn.publish(topic, payload, ctx.cfg->pub_qos);
+    if (id != 0) intended_by_id[id] = intended;
+    ++seq;
+    if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
+        sent_in_window.store(sent_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (ctx.pace) {
+            w.stats.send_lag.record_signed(actual - intended);
+            if (ctx.pace->is_overrun(actual - intended)) ++w.stats.overruns;
+        }
+    }
+}
+
+void publisher::fire() {
+    const auto& ctx = w.ctx;
+    const bool windowed = ctx.cfg->pub_qos != mqtt::qos::at_most_once;
+    waiting = false;
+    while (!done) {
+        const std::int64_t off = ctx.pace->offset_ns(index, seq);
+        const std::int64_t intended = ctx.ph.t0_stamp + off;
+        if (intended >= ctx.ph.we_stamp) {
+            finish();
+            return;
+        }
+        const auto due = ctx.ph.t0 + std::chrono::nanoseconds(off);
+        if (due > clock::now()) {
+            timer.wait_until(due, [this](bool ok) {
+                if (ok) fire();
+            });
+            return;
+        }
+        if (windowed && conn.inflight() >= window) {
+            waiting = true;  // resumed by on_ack; the wait is part of the latency
+            return;
+        }
+        // Late: send at once, never skip.
+        send(intended);
+    }
+}
+
+void publisher::fill_closed() {
+    const auto& ctx = w.ctx;
+    const bool windowed = ctx.cfg->pub_qos != mqtt::qos::at_most_once;
+    while (!done) {
+        if (windowed ? conn.inflight() >= window : !conn.writable()) return;
+        const std::int64_t now = ctx.stamp_now();
+        if (now >= ctx.ph.we_stamp) {
+            finish();
+            return;
+        }
+        send(now);  // closed loop: intended = actual
+    }
+}
+
+void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
+    const auto& ctx = w.ctx;
+    const std::int64_t intended = intended_by_id[id];
+    if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
+        acked_in_window.store(acked_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (rc != 0) ++w.stats.ack_failures[fmt::format("0x{:02x}", rc)];
+        if (rc < 0x80) {
+            ++w.stats.acked_ok;
+            if (ctx.pace) w.stats.ack.record_signed(ctx.stamp_now() - intended);
+        }
+    }
+    if (done) return;
+    if (ctx.pace) {
+        if (waiting) fire();
+    } else {
+        fill_closed();
+    }
+}
+
+// ---- subscriber ----
+
+subscriber::subscriber(worker& wk, std::uint32_t i)
+    : w(wk), index(i),
+      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i)),
+           mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr, nullptr,
+                                     [this](std::error_code ec) {
+                                         if (!w.tearing_down && !w.stats.closed_error) w.stats.closed_error = ec;
+                                     }}) {}
+
+void subscriber::on_message(const mqtt::net::bench_message& m) {
+    const auto& ctx = w.ctx;
+    const std::int64_t now = ctx.stamp_now();
+    if (m.dup) ++w.stats.dup_flags;
+    const auto h = decode_header(m.payload);
+    if (!h || h->run_id != ctx.cfg->run_id) {
+        ++w.stats.foreign;
+        return;
+    }
+    const bool sub_only = ctx.cfg->scenario == "sub";
+    const auto intended = static_cast<std::int64_t>(h->intended_ns);
+    // Across processes (`sub`) the window is by receive time: the publisher's t0 is unknown.
+    const std::int64_t key = sub_only ? now : intended;
+    if (!in_window(key, ctx.ph.ws_stamp, ctx.ph.we_stamp)) return;
+    if (h->publisher_id >= streams.size()) {
+        if (h->publisher_id > 1'000'000) {
+            ++w.stats.foreign;
+            return;
+        }
+        streams.resize(h->publisher_id + 1);
+        first_seq.resize(h->publisher_id + 1, UINT64_MAX);
+    }
+    auto& s = streams[h->publisher_id];
+    if (!s) s = std::make_unique<loss_tracker>();
+    first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
+    const arrival a = s->observe(h->sequence);
+    if (a == arrival::duplicate || a == arrival::late) return;
+    ++received_local;
+    received_in_window.store(received_local, std::memory_order_relaxed);
+    const auto sec = static_cast<std::size_t>((now - ctx.ph.ws_stamp) / 1'000'000'000);
+    if (now >= ctx.ph.ws_stamp) {
+        if (w.stats.per_second.size() <= sec) w.stats.per_second.resize(sec + 1, 0);
+        ++w.stats.per_second[sec];
+    }
+    if (ctx.pace && h->clock_domain == ctx.clock_domain) {
+        w.stats.intended.record_signed(now - intended);
+        w.stats.service.record_signed(now - static_cast<std::int64_t>(h->actual_ns));
+    }
+}
+
+// ---- worker ----
+
+worker::worker(const run_context& c) : ctx(c), cpu_timer_start(loop), cpu_timer_end(loop) {}
+
+worker::~worker() { stop_and_join(); }
+
+void worker::start_thread() {
+    thread = std::thread([this] {
+        set_timer_slack_ns(1000);  // bench-method §3.2: 1 µs slack
+        loop.run();
+    });
+}
+
+void worker::stop_and_join() {
+    if (!thread.joinable()) return;
+    loop.stop();
+    thread.join();
+}
+
+}  // namespace mq::tools::bench::detail

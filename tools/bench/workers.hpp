@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <mqtt/net/bench_connection.hpp>
+
+#include "bench/histogram.hpp"
+#include "bench/loss_tracker.hpp"
+#include "bench/pacing.hpp"
+#include "bench/scenario.hpp"
+
+namespace mq::tools::bench::detail {
+
+using clock = mqtt::net::bench_loop::clock;
+
+/// Phase boundaries of one run, as steady deadlines and as payload stamps.
+struct phases {
+    clock::time_point t0, window_start, window_end;
+    std::int64_t t0_stamp = 0, ws_stamp = 0, we_stamp = 0;
+};
+
+/// Read-only for the workers once the run starts.
+struct run_context {
+    const bench_config* cfg = nullptr;
+    std::uint32_t clock_domain = 0;
+    std::optional<pacing> pace;
+    phases ph;
+    std::int64_t stamp_now() const noexcept;
+};
+
+/// Counts completions across threads and keeps the first error.
+class completion_counter {
+public:
+    void done(std::error_code ec);
+    /// Waits until `n` completions or an error; returns the first error.
+    std::error_code wait(std::size_t n, const std::atomic<bool>& interrupted);
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::size_t count_ = 0;
+    std::error_code first_;
+};
+
+struct worker;
+
+/// One publishing client.
+struct publisher {
+    publisher(worker& w, std::uint32_t index);
+    void start();
+    void fire();
+    void fill_closed();
+    void send(std::int64_t intended);
+    void on_ack(std::uint16_t id, std::uint8_t rc);
+    void finish();
+
+    worker& w;
+    std::uint32_t index;
+    std::string topic;
+    std::vector<std::uint8_t> payload;
+    mqtt::net::bench_connection conn;
+    mqtt::net::bench_timer timer;
+    std::uint64_t seq = 0;
+    std::uint16_t window = 100;
+    std::vector<std::int64_t> intended_by_id;  // QoS 1/2: packet id -> intended stamp
+    bool done = false;
+    bool waiting = false;  // QoS 1/2 window full at the due time
+    std::atomic<std::uint64_t> sent_in_window{0};
+    std::atomic<std::uint64_t> acked_in_window{0};  // acks of any reason
+};
+
+/// One subscribing client.
+struct subscriber {
+    subscriber(worker& w, std::uint32_t index);
+    void on_message(const mqtt::net::bench_message& m);
+
+    worker& w;
+    std::uint32_t index;
+    mqtt::net::bench_connection conn;
+    std::vector<std::unique_ptr<loss_tracker>> streams;  // by publisher id
+    std::vector<std::uint64_t> first_seq;                // sub scenario: first number per stream
+    std::atomic<std::uint64_t> received_in_window{0};    // unique
+    std::uint64_t received_local = 0;
+};
+
+/// Per-thread measurements, merged after the threads are joined.
+struct worker_stats {
+    histogram intended, service, ack, send_lag;
+    std::uint64_t overruns = 0, foreign = 0, dup_flags = 0, acked_ok = 0;
+    std::map<std::string, std::uint64_t> ack_failures;
+    std::vector<std::uint64_t> per_second;
+    std::uint64_t cpu_start_ns = 0, cpu_end_ns = 0;
+    std::error_code closed_error;  // first unexpected connection loss
+};
+
+/// One event-loop thread with its clients.
+struct worker {
+    explicit worker(const run_context& ctx);
+    ~worker();
+    void start_thread();
+    void stop_and_join();
+
+    const run_context& ctx;
+    mqtt::net::bench_loop loop;
+    std::thread thread;
+    std::vector<std::unique_ptr<publisher>> pubs;
+    std::vector<std::unique_ptr<subscriber>> subs;
+    mqtt::net::bench_timer cpu_timer_start, cpu_timer_end;
+    worker_stats stats;
+    std::atomic<std::uint32_t> pubs_done{0};
+    bool tearing_down = false;
+};
+
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id);
+
+}  // namespace mq::tools::bench::detail

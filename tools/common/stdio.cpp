@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "common/stdio.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <system_error>
+
+#include <unistd.h>
+
+namespace mq::tools {
+namespace {
+// Readable bytes kept after the data so simdjson can parse lines in place.
+constexpr std::size_t tail_padding = 64;
+}  // namespace
+
+void ignore_sigpipe() noexcept {
+    struct sigaction sa {};
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, nullptr);
+}
+
+int write_all(int fd, std::string_view data) noexcept {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+stdout_writer::stdout_writer(int fd, std::size_t max_queue)
+    : fd_(fd), max_queue_(max_queue), thread_([this] { run(); }) {}
+
+stdout_writer::~stdout_writer() {
+    {
+        std::lock_guard lk(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+bool stdout_writer::try_push(std::string record) {
+    {
+        std::lock_guard lk(mu_);
+        if (state_ != state::ok || queue_.size() >= max_queue_) return false;
+        queue_.push_back(std::move(record));
+    }
+    cv_.notify_one();
+    return true;
+}
+
+void stdout_writer::set_notify(std::function<void()> fn) {
+    std::lock_guard lk(mu_);
+    notify_ = std::move(fn);
+}
+
+void stdout_writer::flush() {
+    std::unique_lock lk(mu_);
+    idle_cv_.wait(lk, [this] { return (queue_.empty() && !busy_) || state_ != state::ok; });
+}
+
+stdout_writer::state stdout_writer::status() const {
+    std::lock_guard lk(mu_);
+    return state_;
+}
+
+int stdout_writer::error() const {
+    std::lock_guard lk(mu_);
+    return errno_;
+}
+
+void stdout_writer::run() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+        cv_.wait(lk, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) break;  // stop requested and everything written
+        if (state_ != state::ok) {
+            queue_.clear();
+            continue;
+        }
+        std::string rec = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+        lk.unlock();
+        const int err = write_all(fd_, rec);
+        lk.lock();
+        busy_ = false;
+        if (err != 0) {
+            state_ = err == EPIPE ? state::closed : state::failed;
+            errno_ = err;
+            queue_.clear();
+        }
+        auto fn = notify_;
+        idle_cv_.notify_all();
+        if (fn) {
+            lk.unlock();
+            fn();
+            lk.lock();
+        }
+    }
+    idle_cv_.notify_all();
+}
+
+line_reader::line_reader(int fd, std::size_t max_line, std::size_t block_size)
+    : fd_(fd), max_line_(max_line), block_(block_size) {
+    buf_.resize(block_ + tail_padding);
+}
+
+bool line_reader::fill() {
+    if (eof_) return false;
+    // Compact first so the buffer only grows for a line that needs it.
+    if (begin_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        scan_ -= begin_;
+        begin_ = 0;
+    }
+    if (buf_.size() - tail_padding - end_ < block_ / 2) {
+        buf_.resize(buf_.size() + block_);
+    }
+    if (before_read_) before_read_();
+    for (;;) {
+        const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - tail_padding - end_);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw std::system_error(errno, std::generic_category(), "reading stdin");
+        }
+        if (n == 0) {
+            eof_ = true;
+            return false;
+        }
+        end_ += static_cast<std::size_t>(n);
+        return true;
+    }
+}
+
+std::optional<line_reader::line> line_reader::next() {
+    for (;;) {
+        const char* base = buf_.data();
+        const void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+        if (nl != nullptr) {
+            const auto pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+            const std::size_t start = begin_;
+            begin_ = scan_ = pos + 1;
+            if (discarding_) {  // tail of a line already reported as too long
+                discarding_ = false;
+                continue;
+            }
+            std::size_t len = pos - start;
+            if (len > max_line_) {
+                return line{std::string_view(base + start, 0), 0, ++number_, true};
+            }
+            if (len > 0 && base[start + len - 1] == '\r') --len;
+            return line{std::string_view(base + start, len), buf_.size() - (start + len), ++number_, false};
+        }
+        scan_ = end_;
+        if (end_ - begin_ > max_line_) {
+            // Report now and drop what we hold; the rest is skipped up to '\n'.
+            const bool first = !discarding_;
+            discarding_ = true;
+            begin_ = scan_ = end_;
+            if (first) return line{std::string_view(base + end_, 0), 0, ++number_, true};
+        }
+        if (!fill()) {
+            if (begin_ == end_ || discarding_) return std::nullopt;
+            const std::size_t start = begin_;
+            std::size_t len = end_ - begin_;
+            begin_ = scan_ = end_;
+            if (len > 0 && buf_[start + len - 1] == '\r') --len;
+            return line{std::string_view(buf_.data() + start, len), buf_.size() - (start + len), ++number_,
+                        false};
+        }
+    }
+}
+
+void read_all(int fd, std::vector<std::uint8_t>& out) {
+    out.clear();
+    std::size_t used = 0;
+    for (;;) {
+        if (out.size() - used < 65536) out.resize(used + 65536 * 4);
+        const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw std::system_error(errno, std::generic_category(), "reading input");
+        }
+        if (n == 0) break;
+        used += static_cast<std::size_t>(n);
+    }
+    out.resize(used);
+}
+
+}  // namespace mq::tools

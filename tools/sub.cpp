@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+// `mq sub` (cli-contract.md §5): subscribe, print each message as one record,
+// end on a goal, a timer, a signal or a closed stdout.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include <unistd.h>
+
+#include <mqtt/codec/topic.hpp>
+#include <mqtt/net/errors.hpp>
+
+#include "commands.hpp"
+#include "common/connection_options.hpp"
+#include "common/duration.hpp"
+#include "common/exit_codes.hpp"
+#include "common/expect.hpp"
+#include "common/globals.hpp"
+#include "common/output_format.hpp"
+#include "common/session.hpp"
+#include "common/stdio.hpp"
+
+namespace mq::tools {
+namespace {
+namespace asio = boost::asio;
+using mqtt::property_id;
+using clock = std::chrono::steady_clock;
+
+struct sub_options {
+    connection_options conn;
+    std::vector<std::string> topics, excludes, unsubscribes, expects;
+    std::string qos = "0", format, payload_encoding, count, idle_timeout, duration, wait_first;
+    std::string retain_handling, sub_id;
+    bool verbose = false, json = false, no_delim = false, print0 = false, exit_after_suback = false;
+    bool skip_retained = false, retained_only = false, strict = false, raw = false;
+    bool no_local = false, retain_as_published = false;
+    CLI::Option* format_opt = nullptr;
+    CLI::Option* count_opt = nullptr;
+};
+
+enum class ended_by : std::uint8_t { none, count, goal, duration, idle, wait_first, retained_done, stdout_closed };
+
+std::chrono::nanoseconds duration_arg(const std::string& text, const char* name) {
+    auto d = parse_duration(text);
+    if (!d) throw std::system_error(tool_error::usage, fmt::format("{}: invalid duration '{}'", name, text));
+    return *d;
+}
+
+// The plain filter of a subscription ("$share/g/a/+" -> "a/+").
+std::string_view match_filter(std::string_view f) {
+    std::error_code ec;
+    if (auto s = mqtt::parse_shared(f, ec)) return s->filter;
+    return f;
+}
+
+// A free function, not a lambda: the coroutine must not refer to a closure
+// that dies when the caller returns (GCC 12 coroutine rules).
+asio::awaitable<void> disconnect_quietly(mqtt::net::client* c, mqtt::properties props) {
+    try {
+        co_await c->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, std::move(props)});
+    } catch (...) {
+        // Already gone; close() below is enough.
+    }
+    c->close();
+}
+
+int run_sub(sub_options& o) {
+    // --- validation (64 before connecting) ---
+    resolved_connection conn = o.conn.resolve();
+    if (o.topics.empty() && !conn.url_topic.empty()) o.topics.push_back(conn.url_topic);
+    if (o.topics.empty()) throw std::system_error(tool_error::usage, "-t FILTER is required");
+    const mqtt::qos level = parse_qos(o.qos, "-q");
+    for (const auto* list : {&o.topics, &o.excludes, &o.unsubscribes}) {
+        for (const auto& f : *list) {
+            if (auto ec = mqtt::check_topic_filter(f)) {
+                throw std::system_error(tool_error::usage, fmt::format("invalid filter '{}': {}", f, ec.message()));
+            }
+        }
+    }
+    std::optional<format_string> fmt_spec;
+    if (o.format_opt->count() > 0) {
+        std::string err;
+        fmt_spec = format_string::compile(o.format, err);
+        if (!fmt_spec) throw std::system_error(tool_error::usage, "-F: " + err);
+    }
+    if ((o.json ? 1 : 0) + (o.verbose ? 1 : 0) + (fmt_spec ? 1 : 0) > 1) {
+        throw std::system_error(tool_error::usage, "-v, -F and --json are mutually exclusive");
+    }
+    payload_encoding enc = payload_encoding::automatic;
+    if (!o.payload_encoding.empty()) {
+        if (o.payload_encoding == "base64") enc = payload_encoding::base64;
+        else if (o.payload_encoding == "hex") enc = payload_encoding::hex;
+        else if (o.payload_encoding == "json") enc = payload_encoding::json;
+        else if (o.payload_encoding != "utf8" && o.payload_encoding != "auto")
+            throw std::system_error(tool_error::usage, "--payload-encoding must be utf8, base64, hex or json");
+    }
+    std::uint64_t count = 0;
+    if (o.count_opt->count() > 0) {
+        auto n = parse_count(o.count);
+        if (!n || *n == 0) throw std::system_error(tool_error::usage, "-C needs a count >= 1");
+        count = *n;
+    }
+    std::vector<predicate> expects;
+    for (const auto& e : o.expects) {
+        std::string err;
+        auto p = parse_predicate(e, err);
+        if (!p) throw std::system_error(tool_error::usage, fmt::format("--expect '{}': {}", e, err));
+        expects.push_back(std::move(*p));
+    }
+    if (!expects.empty() && count == 0) count = 1;
+    std::optional<std::chrono::nanoseconds> idle, duration, wait_first;
+    if (!o.idle_timeout.empty()) idle = duration_arg(o.idle_timeout, "--idle-timeout");
+    if (!o.duration.empty()) duration = duration_arg(o.duration, "--duration");
+    if (!o.wait_first.empty()) wait_first = duration_arg(o.wait_first, "--wait-first");
+    if (o.retained_only && !idle) idle = std::chrono::seconds(1);
+    const bool has_goal = count > 0 || o.exit_after_suback;
+
+    mqtt::subscription proto;
+    proto.max_qos = level;
+    proto.no_local = o.no_local;
+    proto.retain_as_published = o.retain_as_published;
+    if (!o.retain_handling.empty()) {
+        if (o.retain_handling != "0" && o.retain_handling != "1" && o.retain_handling != "2")
+            throw std::system_error(tool_error::usage, "--retain-handling must be 0, 1 or 2");
+        proto.retain_handling = static_cast<std::uint8_t>(o.retain_handling[0] - '0');
+    }
+    mqtt::properties sub_props = conn.subscribe_props;
+    if (!o.sub_id.empty()) {
+        const std::string err = add_named_property(sub_props, mqtt::property_context::subscribe,
+                                                   "subscription-identifier", {o.sub_id});
+        if (!err.empty() || o.sub_id == "0") throw std::system_error(tool_error::usage, "--sub-id: needs 1-268435455");
+    }
+    const bool v5 = conn.client.connect.version == mqtt::protocol_version::v5;
+    if (!v5 && (o.no_local || o.retain_as_published || !o.retain_handling.empty() || !o.sub_id.empty()))
+        throw std::system_error(tool_error::usage, "subscription options need MQTT 5 (not -V 311)");
+    // -C N: the broker need not send more than N unacknowledged messages.
+    if (count > 0 && count < 65535 && v5 && expects.empty()) {
+        const auto cur = conn.client.connect.props.get_int(property_id::receive_maximum).value_or(65535);
+        if (count < cur)
+            conn.client.connect.props.set_int(property_id::receive_maximum, static_cast<std::uint32_t>(count));
+    }
+
+    const bool tty = isatty(1) != 0;
+    const char delimiter = o.print0 ? '\0' : '\n';
+    auto log = make_tool_logger();
+    command_runner runner(conn.timeout);
+    auto ex = runner.executor();
+    stdout_writer writer(1);
+    std::unique_ptr<mqtt::net::client> client;
+    bool closing = false;
+    ended_by ended = ended_by::none;
+    async_event space(ex);
+    // The writer thread reports space and a closed/failed stdout; a reader that
+    // left must end the run even while no message arrives.
+    writer.set_notify([&runner, &writer, wake = space.notifier()] {
+        wake();
+        const auto st = writer.status();
+        if (st == stdout_writer::state::closed) runner.request_stop(stop_reason::stdout_closed);
+        else if (st == stdout_writer::state::failed) runner.request_stop(stop_reason::output_error);
+    });
+
+    // Graceful end: DISCONNECT, which makes receive() return nullopt.
+    auto shutdown = [&] {
+        if (closing || !client) {
+            if (!client) closing = true;
+            return;
+        }
+        closing = true;
+        asio::co_spawn(ex, disconnect_quietly(client.get(), conn.disconnect_props), asio::detached);
+    };
+    runner.on_stop([&] {
+        if (client) shutdown();
+    });
+
+    asio::steady_timer timer(ex);
+    clock::time_point duration_end = clock::time_point::max(), idle_end = clock::time_point::max(),
+                      first_end = clock::time_point::max();
+    bool got_first = false;
+    auto rearm = [&] {
+        const auto at = std::min({duration_end, idle_end, got_first ? clock::time_point::max() : first_end});
+        timer.expires_at(at);
+    };
+    auto watcher = [&]() -> asio::awaitable<void> {
+        for (;;) {
+            auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (closing) co_return;
+            if (ec) continue;  // re-armed
+            const auto now = clock::now();
+            if (now >= duration_end) ended = ended_by::duration;
+            else if (!got_first && now >= first_end) ended = ended_by::wait_first;
+            else if (now >= idle_end) ended = o.retained_only ? ended_by::retained_done : ended_by::idle;
+            else continue;
+            shutdown();
+            co_return;
+        }
+    };
+
+    std::uint64_t printed = 0;
+    int exit_code = 0;
+    auto body = [&]() -> asio::awaitable<int> {
+        client = co_await connect_client(ex, conn, log);
+        if (closing) co_return 0;  // stopped while connecting
+        if (!o.unsubscribes.empty()) {
+            co_await client->unsubscribe(o.unsubscribes, conn.unsubscribe_props);
+        }
+        std::vector<mqtt::subscription> subs;
+        for (const auto& f : o.topics) {
+            auto s = proto;
+            s.filter = f;
+            subs.push_back(std::move(s));
+        }
+        if (!v5) sub_props = {};
+        const auto ack = co_await client->subscribe(subs, sub_props);
+        std::size_t refused = 0;
+        bool denied = false;
+        for (std::size_t i = 0; i < ack.reason_codes.size(); ++i) {
+            if (!mqtt::is_failure(ack.reason_codes[i])) continue;
+            ++refused;
+            denied = denied || ack.reason_codes[i] == mqtt::reason::not_authorized;
+            print_warning(fmt::format("subscription to '{}' refused: {}", i < subs.size() ? subs[i].filter : "?",
+                                      describe_reason(ack.reason_codes[i])));
+        }
+        if (refused > 0 && (refused == ack.reason_codes.size() || o.strict)) {
+            exit_code = denied ? exit_status::not_authorized : exit_status::protocol;
+            shutdown();
+        }
+        if (o.exit_after_suback && exit_code == 0) {
+            ended = ended_by::goal;
+            shutdown();
+        }
+        const auto t0 = clock::now();
+        if (duration) duration_end = t0 + *duration;
+        if (idle) idle_end = t0 + *idle;
+        if (wait_first) first_end = t0 + *wait_first;
+        rearm();
+        asio::co_spawn(ex, watcher(), asio::detached);
+
+        std::string record;
+        for (;;) {
+            auto msg = co_await client->receive();
+            if (!msg) break;
+            if (closing) continue;  // draining after our DISCONNECT
+            got_first = true;
+            if (idle) idle_end = clock::now() + *idle;
+            rearm();
+            if (o.retained_only && !msg->retain) {
+                ended = ended_by::retained_done;
+                shutdown();
+                continue;
+            }
+            if (o.skip_retained && msg->retain) continue;
+            bool excluded = false;
+            for (const auto& x : o.excludes) excluded = excluded || mqtt::topic_matches(match_filter(x), msg->topic);
+            if (excluded) continue;
+            bool matched = true;
+            for (const auto& p : expects) matched = matched && evaluate(p, *msg);
+            if (!expects.empty() && !matched) continue;
+            std::vector<std::string> filters;
+            for (const auto& f : o.topics) {
+                if (mqtt::topic_matches(match_filter(f), msg->topic)) filters.push_back(f);
+            }
+            const received_message rm{*msg, std::chrono::system_clock::now(), filters};
+            record.clear();
+            if (o.json) {
+                append_ndjson(rm, enc, record);
+            } else if (fmt_spec) {
+                fmt_spec->render(rm, record);
+            } else {
+                append_plain(rm, o.verbose, record);
+            }
+            if (tty && !o.raw && !o.json) record = escape_controls(record);
+            if (!o.no_delim) record.push_back(delimiter);
+            while (!writer.try_push(record)) {
+                if (writer.status() != stdout_writer::state::ok) break;
+                co_await space.wait();
+            }
+            if (writer.status() == stdout_writer::state::closed) {
+                ended = ended_by::stdout_closed;  // the reader left: DISCONNECT, exit 0 (§1)
+                shutdown();
+                continue;
+            }
+            if (writer.status() == stdout_writer::state::failed) {
+                print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+                exit_code = exit_status::io;
+                shutdown();
+                continue;
+            }
+            ++printed;
+            if (count > 0 && printed >= count) {
+                ended = ended_by::count;
+                shutdown();
+            }
+        }
+        closing = true;
+        timer.cancel();
+        writer.flush();
+        if (writer.status() == stdout_writer::state::failed && exit_code == 0) exit_code = exit_status::io;
+        if (exit_code != 0) co_return exit_code;
+        switch (ended) {
+        case ended_by::count:
+        case ended_by::goal:
+        case ended_by::stdout_closed:
+        case ended_by::retained_done: co_return 0;
+        case ended_by::wait_first: co_return exit_status::timeout;
+        case ended_by::duration:
+        case ended_by::idle: co_return has_goal ? exit_status::timeout : 0;
+        default: break;
+        }
+        // receive() ended without us asking: the broker went away.
+        throw std::system_error(mqtt::net::net_error::connection_lost, "connection lost");
+    };
+    const int code = runner.run(body, [&](stop_reason r) {
+        writer.flush();
+        switch (r) {
+        case stop_reason::timeout: return exit_status::timeout;
+        case stop_reason::signal: return has_goal ? exit_status::interrupted : 0;
+        case stop_reason::stdout_closed: return 0;
+        case stop_reason::output_error:
+            print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+            return exit_status::io;
+        case stop_reason::none: break;
+        }
+        return 0;
+    });
+    writer.flush();
+    return code;
+}
+
+}  // namespace
+
+void add_sub_command(CLI::App& app) {
+    auto o = std::make_shared<sub_options>();
+    auto* cmd = app.add_subcommand("sub", "Subscribe and print messages");
+    o->conn.add_to(*cmd, false);
+    cmd->add_option("-t,--topic", o->topics, "Filter to subscribe to (repeatable)")->allow_extra_args(false);
+    cmd->add_option("-q,--qos", o->qos, "QoS for all filters (default 0)");
+    cmd->add_option("-T,--exclude", o->excludes, "Do not print topics matching FILTER (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("-U,--unsubscribe", o->unsubscribes, "Unsubscribe from FILTER first (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_flag("-R,--no-retained", o->skip_retained, "Do not print retained messages");
+    cmd->add_flag("-v,--verbose", o->verbose, "Print 'topic payload'");
+    o->format_opt = cmd->add_option("-F,--format", o->format, "Output format (%t %p %l %q %r %x %b %j ...)");
+    cmd->add_flag("--json", o->json, "One NDJSON record per message");
+    cmd->add_option("--payload-encoding", o->payload_encoding, "--json payload: base64, hex or json");
+    cmd->add_flag("-N,--no-delimiter", o->no_delim, "No delimiter after each message");
+    cmd->add_flag("-0,--print0", o->print0, "NUL instead of newline after each message");
+    cmd->add_flag("--raw", o->raw, "Do not escape control bytes on a terminal");
+    o->count_opt = cmd->add_option("-C,--count", o->count, "Exit 0 after N messages");
+    cmd->add_flag("-E,--exit-after-suback", o->exit_after_suback, "Exit 0 once subscribed");
+    cmd->add_flag("--retained-only", o->retained_only, "Print retained messages, end at the first live one");
+    cmd->add_option("--idle-timeout", o->idle_timeout, "End when no message arrived for DUR");
+    cmd->add_option("--duration", o->duration, "Listen for DUR after subscribing");
+    cmd->add_option("--wait-first", o->wait_first, "The first message must arrive within DUR (else 124)");
+    cmd->add_option("--expect", o->expects, "Predicate every counted message must satisfy (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_flag("--strict", o->strict, "Any refused subscription is fatal");
+    cmd->add_flag("--no-local", o->no_local, "Do not receive our own messages (v5)");
+    cmd->add_flag("--retain-as-published", o->retain_as_published, "Keep the retain flag as published (v5)");
+    cmd->add_option("--retain-handling", o->retain_handling, "0 send retained, 1 only if new, 2 never (v5)");
+    cmd->add_option("--sub-id", o->sub_id, "Subscription Identifier (v5)");
+    cmd->callback([o] { globals().exit_code = run_sub(*o); });
+}
+
+}  // namespace mq::tools
