@@ -19,8 +19,12 @@ process_result run_mq(std::vector<std::string> args, std::string_view input, std
 e2e_broker::e2e_broker() {
     const char* choice = std::getenv("MQ_E2E_BROKER");
     const bool force_mosquitto = choice != nullptr && std::string(choice) == "mosquitto";
-    if (!force_mosquitto && start_mq()) return;
-    if (!mosquitto_fixture::available()) throw std::runtime_error("neither mq broker nor mosquitto could start");
+    if (!force_mosquitto) {
+        // No silent fallback: if mq broker cannot start, the e2e suite must fail.
+        if (!start_mq()) throw std::runtime_error("mq broker did not start (set MQ_E2E_BROKER=mosquitto to test against mosquitto)");
+        return;
+    }
+    if (!mosquitto_fixture::available()) throw std::runtime_error("MQ_E2E_BROKER=mosquitto but mosquitto is not installed");
     mosquitto_ = std::make_unique<mosquitto_fixture>();
     port_ = mosquitto_->port();
     kind_ = "mosquitto";

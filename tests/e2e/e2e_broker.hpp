@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The broker the end-to-end tests talk to: `mq broker --listen
 // mqtt://127.0.0.1:0` (port read from its readiness line), or Debian's
-// mosquitto when MQ_E2E_BROKER=mosquitto or when `mq broker` cannot start.
+// mosquitto when MQ_E2E_BROKER=mosquitto.
 #pragma once
 #include <chrono>
 #include <cstdint>
