@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "bench/embedded_broker.hpp"
@@ -48,7 +48,9 @@ struct bench_cli {
 };
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_bench_signal(int) { g_interrupted.store(true); }
+extern "C" void on_bench_signal(int) {
+    g_interrupted.store(true);
+}
 
 [[noreturn]] void usage(const std::string& msg) {
     throw std::system_error(make_error_code(tool_error::usage), msg);
@@ -56,7 +58,8 @@ extern "C" void on_bench_signal(int) { g_interrupted.store(true); }
 
 std::uint64_t count_arg(const std::string& name, const std::string& v, std::uint64_t min, std::uint64_t max) {
     const auto n = parse_count(v);
-    if (!n || *n < min || *n > max) usage(fmt::format("--{}: '{}' is not a count in {}..{}", name, v, min, max));
+    if (!n || *n < min || *n > max)
+        usage(fmt::format("--{}: '{}' is not a count in {}..{}", name, v, min, max));
     return *n;
 }
 
@@ -82,7 +85,8 @@ void resolve_target(const bench_cli& o, bench_config& c) {
         c.host = std::string(u.substr(0, colon));
         c.port = colon == std::string_view::npos
                      ? 1883
-                     : static_cast<std::uint16_t>(count_arg("url port", std::string(u.substr(colon + 1)), 1, 65535));
+                     : static_cast<std::uint16_t>(
+                           count_arg("url port", std::string(u.substr(colon + 1)), 1, 65535));
         if (c.host.empty()) usage("-L/--url: missing host");
     } else {
         c.host = o.host.empty() ? "localhost" : o.host;
@@ -112,8 +116,10 @@ bench_config make_config(const bench_cli& o) {
     if (!o.publishers.empty()) pubs = count_arg("publishers", o.publishers, 0, 100000);
     if (!o.subscribers.empty()) subs = count_arg("subscribers", o.subscribers, 0, 100000);
     if (c.scenario == "pub" && subs != 0) usage("bench pub has no subscribers; use e2e");
-    if (c.scenario == "sub" && pubs != 0) usage("bench sub has no publishers; run bench pub with the same --run-id");
-    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out") && (pubs == 0 || subs == 0)) {
+    if (c.scenario == "sub" && pubs != 0)
+        usage("bench sub has no publishers; run bench pub with the same --run-id");
+    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out") &&
+        (pubs == 0 || subs == 0)) {
         usage("e2e needs at least one publisher and one subscriber");
     }
     c.publishers = static_cast<std::uint32_t>(pubs);
@@ -126,7 +132,8 @@ bench_config make_config(const bench_cli& o) {
     }
     c.payload = *payload;
     if (o.rate != "max") {
-        if (o.rate.find(',') != std::string::npos) usage("--rate: sweeps (R1,R2,...) are not supported yet; run each rate");
+        if (o.rate.find(',') != std::string::npos)
+            usage("--rate: sweeps (R1,R2,...) are not supported yet; run each rate");
         c.rate = static_cast<double>(count_arg("rate", o.rate, 1, 100'000'000));
     }
     c.window = static_cast<std::uint32_t>(count_arg("window", o.window, 1, 65535));
@@ -139,7 +146,8 @@ bench_config make_config(const bench_cli& o) {
     c.drain = duration_arg("drain", o.drain);
     c.hold = duration_arg("hold", o.hold);
     c.connect_rate = static_cast<std::uint32_t>(count_arg("connect-rate", o.connect_rate, 1, 10'000'000));
-    c.connect_concurrency = static_cast<std::uint32_t>(count_arg("connect-concurrency", o.connect_concurrency, 1, 1'000'000));
+    c.connect_concurrency =
+        static_cast<std::uint32_t>(count_arg("connect-concurrency", o.connect_concurrency, 1, 1'000'000));
     c.threads = static_cast<std::uint32_t>(count_arg("threads", o.threads, 1, 256));
     c.topic_template = o.topic;
     if (c.topic_template.find('#') != std::string::npos || c.topic_template.find('+') != std::string::npos) {
@@ -192,7 +200,8 @@ int run_bench_command(const bench_cli& o) {
     bench_config cfg = make_config(o);
     if (!cfg.rate) {
         for (const auto& g : gates) {
-            if (needs_latency(g)) usage("--fail-if '" + g.expr + "': a closed-loop run (--rate max) measures no latency");
+            if (needs_latency(g))
+                usage("--fail-if '" + g.expr + "': a closed-loop run (--rate max) measures no latency");
         }
     }
     if (o.hist_out.size() > 0) {
@@ -241,7 +250,8 @@ int run_bench_command(const bench_cli& o) {
 
 void add_bench_command(CLI::App& app) {
     auto o = std::make_shared<bench_cli>();
-    auto* cmd = app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
+    auto* cmd =
+        app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
     cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge")
         ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge"}));
     cmd->add_option("files", o->files, "merge: --hist-out files to combine");

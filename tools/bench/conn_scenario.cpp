@@ -37,8 +37,9 @@ struct conn_state {
         const auto now = clock::now();
         while (next < cfg->clients && in_flight < cfg->connect_concurrency) {
             // Client k may start at start + k / connect_rate.
-            const auto due = start + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                         1e9 * static_cast<double>(next) / static_cast<double>(cfg->connect_rate)));
+            const auto due =
+                start + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                            1e9 * static_cast<double>(next) / static_cast<double>(cfg->connect_rate)));
             if (due > now) {
                 pace_timer->wait_until(due, [this](bool ok_) {
                     if (ok_) launch();
@@ -98,10 +99,12 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
         st.start = clock::now();
         st.launch();
     });
-    while (!st.all_done.load() && !interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!st.all_done.load() && !interrupted.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     // Hold: the broker carries every connection now.
     const auto hold_end = clock::now() + cfg.hold;
-    while (clock::now() < hold_end && !interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (clock::now() < hold_end && !interrupted.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const std::uint64_t rss_held = cfg.broker_pid ? pid_rss_kb(*cfg.broker_pid).value_or(0) : 0;
     loop.post([&st] {
         st.tearing_down = true;
@@ -118,7 +121,8 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
     r.handshake = st.handshake;
     if (secs > 0) r.connect_rate = static_cast<double>(st.ok) / secs;
     if (rss_before > 0 && rss_held >= rss_before && st.ok > 0) {
-        r.broker_bytes_per_conn = static_cast<double>(rss_held - rss_before) * 1024.0 / static_cast<double>(st.ok);
+        r.broker_bytes_per_conn =
+            static_cast<double>(rss_held - rss_before) * 1024.0 / static_cast<double>(st.ok);
         r.cpu.broker_rss_kb = rss_held;
     }
     r.interrupted = interrupted.load();

@@ -45,7 +45,9 @@ embedded_broker::~embedded_broker() {
     if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-std::uint16_t embedded_broker::port() const noexcept { return impl_->port; }
+std::uint16_t embedded_broker::port() const noexcept {
+    return impl_->port;
+}
 
 std::uint64_t embedded_broker::cpu_ns() const noexcept {
     if (!impl_->have_clock.load()) return 0;

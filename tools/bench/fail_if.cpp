@@ -34,7 +34,8 @@ bool is_time_metric(std::string_view m) {
 std::string resolve_bare(std::string_view m) {
     if (m == "rate") return "rates.delivered";
     if (m == "delivered_ratio") return "rates.delivered_ratio";
-    for (const char* c : {"lost", "duplicates", "reordered", "late", "foreign", "overruns", "sent", "received"}) {
+    for (const char* c :
+         {"lost", "duplicates", "reordered", "late", "foreign", "overruns", "sent", "received"}) {
         if (m == c) return std::string("counts.") + c;
     }
     return std::string(m);
@@ -45,9 +46,12 @@ bool valid_metric_char(char c) {
 }
 
 std::optional<gate> parse_one(std::string_view text, std::string& error) {
-    static constexpr std::array<std::pair<std::string_view, gate_op>, 6> ops{
-        {{"<=", gate_op::le}, {">=", gate_op::ge}, {"==", gate_op::eq}, {"!=", gate_op::ne},
-         {"<", gate_op::lt}, {">", gate_op::gt}}};
+    static constexpr std::array<std::pair<std::string_view, gate_op>, 6> ops{{{"<=", gate_op::le},
+                                                                              {">=", gate_op::ge},
+                                                                              {"==", gate_op::eq},
+                                                                              {"!=", gate_op::ne},
+                                                                              {"<", gate_op::lt},
+                                                                              {">", gate_op::gt}}};
     const std::size_t at = text.find_first_of("<>=!");
     if (at == std::string_view::npos) {
         error = "fail-if '" + std::string(text) + "': expected METRIC OP VALUE, OP one of < <= > >= == !=";
@@ -85,7 +89,8 @@ std::optional<gate> parse_one(std::string_view text, std::string& error) {
         error = "fail-if '" + g.expr + "': value is not a number";
         return std::nullopt;
     }
-    const std::string_view unit = trim(std::string_view(ptr, static_cast<std::size_t>(rest.data() + rest.size() - ptr)));
+    const std::string_view unit =
+        trim(std::string_view(ptr, static_cast<std::size_t>(rest.data() + rest.size() - ptr)));
     const bool time = g.latency_short || is_time_metric(g.metric);
     if (unit.empty()) {
         g.value = number;  // times without a unit are in the summary's unit, µs
@@ -111,12 +116,18 @@ std::optional<gate> parse_one(std::string_view text, std::string& error) {
 
 bool holds(double actual, gate_op op, double value) {
     switch (op) {
-        case gate_op::lt: return actual < value;
-        case gate_op::le: return actual <= value;
-        case gate_op::gt: return actual > value;
-        case gate_op::ge: return actual >= value;
-        case gate_op::eq: return actual == value;
-        case gate_op::ne: return actual != value;
+        case gate_op::lt:
+            return actual < value;
+        case gate_op::le:
+            return actual <= value;
+        case gate_op::gt:
+            return actual > value;
+        case gate_op::ge:
+            return actual >= value;
+        case gate_op::eq:
+            return actual == value;
+        case gate_op::ne:
+            return actual != value;
     }
     return false;
 }

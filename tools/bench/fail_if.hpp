@@ -17,7 +17,7 @@ struct gate {
     std::string expr;    // as written, for the report
     std::string metric;  // summary path, or a short name resolved per scenario
     gate_op op = gate_op::gt;
-    double value = 0;    // in the summary's unit (µs for times)
+    double value = 0;  // in the summary's unit (µs for times)
     /// p50/p90/p99/p99.9/min/max/mean: intended latency (ack latency for `pub`).
     bool latency_short = false;
 };

@@ -11,7 +11,7 @@ namespace mq::tools::bench {
 
 namespace {
 constexpr std::uint64_t sub_buckets = std::uint64_t{1} << histogram::sub_bucket_bits;  // 128
-constexpr std::uint64_t exact_limit = 2 * sub_buckets;                                  // 256
+constexpr std::uint64_t exact_limit = 2 * sub_buckets;                                 // 256
 
 std::uint64_t add_saturating(std::uint64_t a, std::uint64_t b) noexcept {
     const std::uint64_t s = a + b;
@@ -79,16 +79,19 @@ void histogram::merge(const histogram& other) noexcept {
     sum_ = add_saturating(sum_, other.sum_);
 }
 
-void histogram::reset() noexcept { *this = histogram{}; }
+void histogram::reset() noexcept {
+    *this = histogram{};
+}
 
 nlohmann::json histogram::to_json() const {
     nlohmann::json buckets = nlohmann::json::array();
     for (std::size_t i = 0; i < bucket_count; ++i) {
         if (buckets_[i] != 0) buckets.push_back(nlohmann::json::array({i, buckets_[i]}));
     }
-    return {{"format", "mq-hist"}, {"version", 1},       {"unit", "ns"},
-            {"sub_bucket_bits", sub_bucket_bits},         {"count", count_},
-            {"min", min()},        {"max", max_},        {"sum", sum_},
+    return {{"format", "mq-hist"},   {"version", 1},
+            {"unit", "ns"},          {"sub_bucket_bits", sub_bucket_bits},
+            {"count", count_},       {"min", min()},
+            {"max", max_},           {"sum", sum_},
             {"overflow", overflow_}, {"buckets", std::move(buckets)}};
 }
 

@@ -13,12 +13,15 @@ namespace mq::tools::bench {
 
 namespace {
 
-[[noreturn]] void bad_data(const std::string& msg) { throw std::system_error(make_error_code(tool_error::data), msg); }
+[[noreturn]] void bad_data(const std::string& msg) {
+    throw std::system_error(make_error_code(tool_error::data), msg);
+}
 
 histogram hist_of(const nlohmann::json& dump, const char* name, std::size_t index) {
     std::string err;
     const auto it = dump.find("histograms");
-    if (it == dump.end() || !it->contains(name)) bad_data(fmt::format("dump {}: no histogram '{}'", index + 1, name));
+    if (it == dump.end() || !it->contains(name))
+        bad_data(fmt::format("dump {}: no histogram '{}'", index + 1, name));
     auto h = histogram::from_json((*it)[name], err);
     if (!h) bad_data(fmt::format("dump {}: histogram '{}': {}", index + 1, name, err));
     return *h;
@@ -53,8 +56,8 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
             const auto& mine = member(member(d, "settings"), key);
             const auto& theirs = member(member(first, "settings"), key);
             if (mine != theirs) {
-                out.warnings.push_back(
-                    fmt::format("file {}: setting '{}' differs ({} vs {})", i + 1, key, mine.dump(), theirs.dump()));
+                out.warnings.push_back(fmt::format("file {}: setting '{}' differs ({} vs {})", i + 1, key,
+                                                   mine.dump(), theirs.dump()));
             }
         }
         r.intended.merge(hist_of(d, "intended", i));
@@ -79,7 +82,8 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
                 if (it->is_number_unsigned()) r.ack_failures[it.key()] += it->get<std::uint64_t>();
             }
         }
-        if (std::abs(d.value("window_s", 0.0) - first.value("window_s", 0.0)) > 0.1 * first.value("window_s", 1.0)) {
+        if (std::abs(d.value("window_s", 0.0) - first.value("window_s", 0.0)) >
+            0.1 * first.value("window_s", 1.0)) {
             out.warnings.push_back(fmt::format("file {}: window length differs by more than 10%", i + 1));
         }
     }

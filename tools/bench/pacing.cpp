@@ -15,7 +15,9 @@ std::int64_t pacing::offset_ns(std::uint32_t i, std::uint64_t n) const noexcept 
     return static_cast<std::int64_t>(std::llround(slot * 1e9L / static_cast<long double>(rate_)));
 }
 
-double pacing::interval_ns() const noexcept { return 1e9 * publishers_ / rate_; }
+double pacing::interval_ns() const noexcept {
+    return 1e9 * publishers_ / rate_;
+}
 
 std::uint64_t pacing::due_by(std::uint32_t i, std::int64_t elapsed_ns) const noexcept {
     const std::int64_t first = offset_ns(i, 0);

@@ -32,7 +32,8 @@ void patch_actual_send(std::span<std::uint8_t> out, std::uint64_t actual_ns) noe
 }
 
 std::optional<payload_header> decode_header(std::span<const std::uint8_t> in) noexcept {
-    if (in.size() < payload_header_size || !std::equal(std::begin(payload_magic), std::end(payload_magic), in.data())) {
+    if (in.size() < payload_header_size ||
+        !std::equal(std::begin(payload_magic), std::end(payload_magic), in.data())) {
         return std::nullopt;
     }
     const std::uint8_t* p = in.data();

@@ -14,16 +14,26 @@ namespace {
 using nlohmann::json;
 
 // Microseconds with one decimal, as the summary prints them.
-double us(std::uint64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
-double round1(double v) { return std::round(v * 10.0) / 10.0; }
+double us(std::uint64_t ns) {
+    return std::round(static_cast<double>(ns) / 100.0) / 10.0;
+}
+double round3(double v) {
+    return std::round(v * 1000.0) / 1000.0;
+}
+double round1(double v) {
+    return std::round(v * 10.0) / 10.0;
+}
 
 json latency_json(const histogram& h) {
     if (h.count() == 0) return json::object();
-    return {{"count", h.count()},          {"min", us(h.min())},
-            {"p50", us(h.percentile(0.5))}, {"p90", us(h.percentile(0.9))},
-            {"p99", us(h.percentile(0.99))}, {"p99.9", us(h.percentile(0.999))},
-            {"max", us(h.max())},           {"mean", round1(h.mean() / 1000.0)}};
+    return {{"count", h.count()},
+            {"min", us(h.min())},
+            {"p50", us(h.percentile(0.5))},
+            {"p90", us(h.percentile(0.9))},
+            {"p99", us(h.percentile(0.99))},
+            {"p99.9", us(h.percentile(0.999))},
+            {"max", us(h.max())},
+            {"mean", round1(h.mean() / 1000.0)}};
 }
 
 template <class T>
@@ -112,18 +122,10 @@ json make_summary(const run_result& r) {
                   {"delivered_ratio", r.expected == 0 ? json(nullptr)
                                                       : json(static_cast<double>(r.received) /
                                                              static_cast<double>(r.expected))}};
-    json counts = {{"sent", r.sent},
-                   {"acked", r.acked},
-                   {"expected", r.expected},
-                   {"received", r.received},
-                   {"lost", r.lost},
-                   {"duplicates", r.duplicates},
-                   {"reordered", r.reordered},
-                   {"late", r.late},
-                   {"foreign", r.foreign},
-                   {"overruns", r.overruns},
-                   {"dup_flags", r.dup_flags},
-                   {"ack_failures", r.ack_failures}};
+    json counts = {{"sent", r.sent},           {"acked", r.acked},         {"expected", r.expected},
+                   {"received", r.received},   {"lost", r.lost},           {"duplicates", r.duplicates},
+                   {"reordered", r.reordered}, {"late", r.late},           {"foreign", r.foreign},
+                   {"overruns", r.overruns},   {"dup_flags", r.dup_flags}, {"ack_failures", r.ack_failures}};
     json latency = nullptr;
     if (open) {
         latency = {{"intended", latency_json(r.intended)},
@@ -131,9 +133,7 @@ json make_summary(const run_result& r) {
                    {"ack", latency_json(r.ack)},
                    {"send_lag", latency_json(r.send_lag)}};
     }
-    const auto rounded = [](const std::optional<double>& v) {
-        return v ? json(round3(*v)) : json(nullptr);
-    };
+    const auto rounded = [](const std::optional<double>& v) { return v ? json(round3(*v)) : json(nullptr); };
     json cpu = {{"generator_cores", rounded(r.cpu.generator_cores)},
                 {"generator_us_per_msg", rounded(r.cpu.generator_us_per_msg)},
                 {"broker_cores", rounded(r.cpu.broker_cores)},
@@ -211,21 +211,25 @@ std::string summary_text(const json& s) {
     const json& c = s["counts"];
     std::string out;
     const bool open = s.value("mode", "") == "open";
-    std::string rate = open ? fmt::format("open loop {} msg/s", fmt_num(st["rate"])) : std::string("closed loop");
+    std::string rate =
+        open ? fmt::format("open loop {} msg/s", fmt_num(st["rate"])) : std::string("closed loop");
     if (!open && st.value("qos", 0) > 0) rate += fmt::format(", window {}", fmt_num(st["effective_window"]));
     out += fmt::format("mq bench {}  run {}  {}  QoS {}  {} B  {} -> {}  MQTT {}  {}  {:.1f} s window\n",
                        s.value("scenario", "?"), s.value("run_id", "?"), rate, fmt_num(st["qos"]),
                        fmt_num(st["payload"]), fmt_num(st["publishers"]), fmt_num(st["subscribers"]),
-                       st.value("protocol", 5) == 5 ? "5" : "3.1.1", st.value("url", ""), s.value("window_s", 0.0));
+                       st.value("protocol", 5) == 5 ? "5" : "3.1.1", st.value("url", ""),
+                       s.value("window_s", 0.0));
     std::string ratio = "-";
     if (rt["delivered_ratio"].is_number()) ratio = fmt::format("{:.6f}", rt["delivered_ratio"].get<double>());
-    out += fmt::format("  rates     offered {}/s  sent {}/s  acked {}/s  delivered {}/s (ratio {})  steady {}/s\n",
-                       fmt_num(rt["offered"]), fmt_num(rt["sent"]), fmt_num(rt["acked"]),
-                       fmt_num(rt["delivered"]), ratio, fmt_num(rt["steady_delivered"]));
-    out += fmt::format("  counts    sent {}  received {}  lost {}  duplicates {}  reordered {}  late {}  foreign {}"
-                       "  overruns {}\n",
-                       fmt_num(c["sent"]), fmt_num(c["received"]), fmt_num(c["lost"]), fmt_num(c["duplicates"]),
-                       fmt_num(c["reordered"]), fmt_num(c["late"]), fmt_num(c["foreign"]), fmt_num(c["overruns"]));
+    out += fmt::format(
+        "  rates     offered {}/s  sent {}/s  acked {}/s  delivered {}/s (ratio {})  steady {}/s\n",
+        fmt_num(rt["offered"]), fmt_num(rt["sent"]), fmt_num(rt["acked"]), fmt_num(rt["delivered"]), ratio,
+        fmt_num(rt["steady_delivered"]));
+    out += fmt::format(
+        "  counts    sent {}  received {}  lost {}  duplicates {}  reordered {}  late {}  foreign {}"
+        "  overruns {}\n",
+        fmt_num(c["sent"]), fmt_num(c["received"]), fmt_num(c["lost"]), fmt_num(c["duplicates"]),
+        fmt_num(c["reordered"]), fmt_num(c["late"]), fmt_num(c["foreign"]), fmt_num(c["overruns"]));
     if (st.value("qos", 0) > 0 && c.value("lost", 0) > 0) {
         out += fmt::format("  ERROR: {} QoS {} messages lost (acknowledged by the broker, never delivered)\n",
                            fmt_num(c["lost"]), fmt_num(st["qos"]));
@@ -244,9 +248,11 @@ std::string summary_text(const json& s) {
     if (conn["handshake_us"].is_object() && !conn["handshake_us"].empty()) {
         out += latency_line("handshake", conn["handshake_us"]);
     }
-    if (conn["rate"].is_number()) out += fmt::format("  connect   {}/s, {} ok\n", fmt_num(conn["rate"]), fmt_num(conn["ok"]));
+    if (conn["rate"].is_number())
+        out += fmt::format("  connect   {}/s, {} ok\n", fmt_num(conn["rate"]), fmt_num(conn["ok"]));
     if (conn["broker_bytes_per_conn"].is_number()) {
-        out += fmt::format("  broker    {} bytes RSS per held connection\n", fmt_num(conn["broker_bytes_per_conn"]));
+        out += fmt::format("  broker    {} bytes RSS per held connection\n",
+                           fmt_num(conn["broker_bytes_per_conn"]));
     }
     if (!conn["failed"].empty()) out += fmt::format("  connect failures {}\n", conn["failed"].dump());
     const json& cpu = s["cpu"];
@@ -256,13 +262,16 @@ std::string summary_text(const json& s) {
         out += fmt::format("; broker {} cores, {} us/msg", fmt_num(cpu["broker_cores"]),
                            fmt_num(cpu["broker_us_per_msg"]));
     }
-    out += s.value("generator_bound", false) ? "  (generator-bound: this is the generator's ceiling)\n" : "\n";
+    out +=
+        s.value("generator_bound", false) ? "  (generator-bound: this is the generator's ceiling)\n" : "\n";
     if (!s.value("valid", true)) {
-        for (const auto& why : s["invalid_reasons"]) out += fmt::format("  INVALID: {}\n", why.get<std::string>());
+        for (const auto& why : s["invalid_reasons"])
+            out += fmt::format("  INVALID: {}\n", why.get<std::string>());
     }
     if (s.value("interrupted", false)) out += "  interrupted: partial results\n";
     for (const auto& g : s["gates"]) {
-        out += fmt::format("  gate {}: {}\n", g.value("expr", ""), g.value("passed", false) ? "passed" : "FAILED");
+        out += fmt::format("  gate {}: {}\n", g.value("expr", ""),
+                           g.value("passed", false) ? "passed" : "FAILED");
     }
     return out;
 }

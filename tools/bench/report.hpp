@@ -21,11 +21,11 @@ struct bench_settings {
     std::uint64_t payload = 64;
     std::uint32_t publishers = 1;
     std::uint32_t subscribers = 1;
-    std::uint32_t clients = 0;            // conn scenario
-    std::optional<double> rate;           // aggregate msg/s; nullopt = max (closed loop)
-    std::uint32_t window = 100;           // --window
-    std::uint32_t effective_window = 100; // min(window, broker Receive Maximum)
-    bool receive_maximum_known = true;    // false on 3.1.1
+    std::uint32_t clients = 0;             // conn scenario
+    std::optional<double> rate;            // aggregate msg/s; nullopt = max (closed loop)
+    std::uint32_t window = 100;            // --window
+    std::uint32_t effective_window = 100;  // min(window, broker Receive Maximum)
+    bool receive_maximum_known = true;     // false on 3.1.1
     bool nodelay = true;
     bool tls = false;
     std::uint32_t threads = 1;
@@ -54,7 +54,7 @@ struct run_result {
     std::uint64_t expected = 0;  // deliveries expected (sent x matching subscribers); 0 = unknown
     std::uint64_t received = 0;  // unique deliveries in the window
     std::uint64_t lost = 0, duplicates = 0, reordered = 0, late = 0, foreign = 0, overruns = 0;
-    std::uint64_t dup_flags = 0;  // received PUBLISH packets with DUP set
+    std::uint64_t dup_flags = 0;                        // received PUBLISH packets with DUP set
     std::map<std::string, std::uint64_t> ack_failures;  // "0x10" -> count
     std::vector<std::uint64_t> delivered_per_second;
 

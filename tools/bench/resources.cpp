@@ -15,7 +15,8 @@ namespace mq::tools::bench {
 
 namespace {
 std::uint64_t to_ns(const timeval& t) {
-    return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(t.tv_usec) * 1000ull;
+    return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ull +
+           static_cast<std::uint64_t>(t.tv_usec) * 1000ull;
 }
 std::uint64_t usage_ns(int who) {
     rusage u{};
@@ -24,8 +25,12 @@ std::uint64_t usage_ns(int who) {
 }
 }  // namespace
 
-std::uint64_t thread_cpu_ns() noexcept { return usage_ns(RUSAGE_THREAD); }
-std::uint64_t process_cpu_ns() noexcept { return usage_ns(RUSAGE_SELF); }
+std::uint64_t thread_cpu_ns() noexcept {
+    return usage_ns(RUSAGE_THREAD);
+}
+std::uint64_t process_cpu_ns() noexcept {
+    return usage_ns(RUSAGE_SELF);
+}
 
 std::optional<std::uint64_t> pid_cpu_ns(int pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -91,6 +96,8 @@ std::optional<std::string> ensure_fd_limit(std::uint64_t needed) {
            std::to_string(lim.rlim_cur) + "; raise it with `ulimit -n " + std::to_string(needed) + "`";
 }
 
-void set_timer_slack_ns(unsigned long ns) noexcept { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+void set_timer_slack_ns(unsigned long ns) noexcept {
+    prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}
 
 }  // namespace mq::tools::bench

@@ -84,8 +84,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     ctx.clock_domain = cfg.wall_clock ? 0 : local_clock_domain();
     if (cfg.rate) ctx.pace.emplace(*cfg.rate, std::max<std::uint32_t>(cfg.publishers, 1));
 
-    const std::uint32_t nthreads =
-        std::max<std::uint32_t>(1, std::min(cfg.threads, std::max<std::uint32_t>(1, cfg.publishers + cfg.subscribers)));
+    const std::uint32_t nthreads = std::max<std::uint32_t>(
+        1, std::min(cfg.threads, std::max<std::uint32_t>(1, cfg.publishers + cfg.subscribers)));
     std::vector<std::unique_ptr<worker>> workers;
     for (std::uint32_t t = 0; t < nthreads; ++t) workers.push_back(std::make_unique<worker>(ctx));
     for (auto& w : workers) w->start_thread();
@@ -100,7 +100,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         run_on(w, [&w, &subs_ready, &cfg, &filter, i] {
             w.subs.push_back(std::make_unique<subscriber>(w, i));
             subscriber& s = *w.subs.back();
-            s.conn.connect([&s, &subs_ready, &cfg, &filter](std::error_code ec, const mqtt::net::bench_connack&) {
+            s.conn.connect([&s, &subs_ready, &cfg, &filter](std::error_code ec,
+                                                            const mqtt::net::bench_connack&) {
                 if (ec) {
                     subs_ready.done(ec);
                     return;
@@ -117,8 +118,9 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     auto fail = [&](std::error_code ec, const char* who) {
         for (auto& w : workers) w->stop_and_join();
         if (ec == tool_error::data) {
-            throw std::system_error(ec, fmt::format("a {}-byte payload is over the broker's Maximum Packet Size ({})",
-                                                    cfg.payload, broker_max_packet.load()));
+            throw std::system_error(
+                ec, fmt::format("a {}-byte payload is over the broker's Maximum Packet Size ({})",
+                                cfg.payload, broker_max_packet.load()));
         }
         throw std::system_error(ec, fmt::format("bench {} on {}: {}", who, cfg.url, ec.message()));
     };
@@ -132,8 +134,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, i] {
             w.pubs.push_back(std::make_unique<publisher>(w, i));
             publisher& p = *w.pubs.back();
-            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet](std::error_code ec,
-                                                                       const mqtt::net::bench_connack& ca) {
+            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet](
+                               std::error_code ec, const mqtt::net::bench_connack& ca) {
                 // A payload the broker would refuse is a usage problem, not a benchmark result.
                 const std::size_t frame = 1 + 4 + 2 + p.topic.size() + 2 + 1 + p.payload.size();
                 if (!ec && ca.maximum_packet_size != 0 && frame > ca.maximum_packet_size) {
@@ -142,7 +144,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
                     return;
                 }
                 // W = min(--window, the broker's Receive Maximum) (§3.1).
-                p.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.window, ca.receive_maximum));
+                p.window =
+                    static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.window, ca.receive_maximum));
                 std::uint32_t cur = effective_window.load();
                 while (p.window < cur && !effective_window.compare_exchange_weak(cur, p.window)) {
                 }
@@ -201,13 +204,14 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     std::uint64_t last_sent = 0, last_received = 0;
     auto wait_phase = [&](clock::time_point until, const char* phase) {
         while (clock::now() < until) {
-            if (!sleep_until(std::min(until, clock::now() + std::chrono::milliseconds(250)), interrupted)) return false;
+            if (!sleep_until(std::min(until, clock::now() + std::chrono::milliseconds(250)), interrupted))
+                return false;
             if (!progress) continue;
             totals();
             const double t = std::chrono::duration<double>(clock::now() - ph.window_start).count();
             const std::string line =
-                fmt::format("\r\033[K{} {:+.1f}s  sent {}/s  received {}/s  in window: sent {} received {}", phase, t,
-                            (sent - last_sent) * 4, (received - last_received) * 4, sent, received);
+                fmt::format("\r\033[K{} {:+.1f}s  sent {}/s  received {}/s  in window: sent {} received {}",
+                            phase, t, (sent - last_sent) * 4, (received - last_received) * 4, sent, received);
             last_sent = sent;
             last_received = received;
             (void)!::write(2, line.data(), line.size());
@@ -229,9 +233,9 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     }
 
     // An interrupted run's rates divide by the part of the window that happened.
-    const double window_done =
-        std::clamp(std::chrono::duration<double>(std::min(clock::now(), ph.window_end) - ph.window_start).count(), 0.0,
-                   std::chrono::duration<double>(cfg.duration).count());
+    const double window_done = std::clamp(
+        std::chrono::duration<double>(std::min(clock::now(), ph.window_end) - ph.window_start).count(), 0.0,
+        std::chrono::duration<double>(cfg.duration).count());
 
     // Teardown: DISCONNECT everyone, give the writes a moment, stop the loops.
     completion_counter closed;
@@ -273,9 +277,11 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         r.dup_flags += st.dup_flags;
         r.acked += st.acked_ok;
         for (const auto& [k, v] : st.ack_failures) r.ack_failures[k] += v;
-        if (r.delivered_per_second.size() < st.per_second.size()) r.delivered_per_second.resize(st.per_second.size());
+        if (r.delivered_per_second.size() < st.per_second.size())
+            r.delivered_per_second.resize(st.per_second.size());
         for (std::size_t i = 0; i < st.per_second.size(); ++i) r.delivered_per_second[i] += st.per_second[i];
-        if (st.cpu_end_ns > st.cpu_start_ns) gen_cpu_s += static_cast<double>(st.cpu_end_ns - st.cpu_start_ns) / 1e9;
+        if (st.cpu_end_ns > st.cpu_start_ns)
+            gen_cpu_s += static_cast<double>(st.cpu_end_ns - st.cpu_start_ns) / 1e9;
         if (!closed_error) closed_error = st.closed_error;
         for (auto& s : wp->subs) {
             for (std::size_t pid = 0; pid < s->streams.size(); ++pid) {
@@ -291,11 +297,13 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         r.connect_ok += static_cast<std::uint64_t>(wp->pubs.size() + wp->subs.size());
     }
     if (cfg.pub_qos == mqtt::qos::at_most_once) r.acked = r.sent;
-    if (cfg.scenario != "sub") r.lost = r.expected > r.received + r.late ? r.expected - r.received - r.late : 0;
+    if (cfg.scenario != "sub")
+        r.lost = r.expected > r.received + r.late ? r.expected - r.received - r.late : 0;
     if (r.delivered_per_second.size() > static_cast<std::size_t>(r.window_s)) {
         r.delivered_per_second.resize(static_cast<std::size_t>(r.window_s));
     }
-    if (closed_error) r.invalid_reasons.push_back(fmt::format("a connection was lost: {}", closed_error.message()));
+    if (closed_error)
+        r.invalid_reasons.push_back(fmt::format("a connection was lost: {}", closed_error.message()));
 
     // Resources over the window (§10).
     auto& s = r.settings;
@@ -318,7 +326,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     const std::uint64_t per_msg_base = r.received > 0 ? r.received : r.sent;
     if (!stopped && r.window_s > 0) {
         r.cpu.generator_cores = gen_cpu_s / r.window_s;
-        if (per_msg_base > 0) r.cpu.generator_us_per_msg = gen_cpu_s * 1e6 / static_cast<double>(per_msg_base);
+        if (per_msg_base > 0)
+            r.cpu.generator_us_per_msg = gen_cpu_s * 1e6 / static_cast<double>(per_msg_base);
         r.generator_bound = gen_cpu_s / r.window_s > 0.9 * nthreads;
         if (b0.cpu_ns && b1.cpu_ns && *b1.cpu_ns >= *b0.cpu_ns) {
             const double bs = static_cast<double>(*b1.cpu_ns - *b0.cpu_ns) / 1e9;

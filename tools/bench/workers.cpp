@@ -49,19 +49,22 @@ mqtt::net::bench_connection_options client_options(const bench_config& cfg, cons
 // ---- publisher ----
 
 publisher::publisher(worker& wk, std::uint32_t i)
-    : w(wk), index(i),
+    : w(wk),
+      index(i),
       topic(expand_topic(wk.ctx.cfg->topic_template, wk.ctx.cfg->run_id, std::to_string(i), "0")),
       payload(std::max<std::uint64_t>(wk.ctx.cfg->payload, payload_header_size)),
       conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i)),
-           mqtt::net::bench_handlers{
-               nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
-               [this] {
-                   if (!w.ctx.pace && !done && w.ctx.cfg->pub_qos == mqtt::qos::at_most_once) fill_closed();
-               },
-               [this](std::error_code ec) {
-                   if (!w.tearing_down && !w.stats.closed_error) w.stats.closed_error = ec;
-                   finish();
-               }}),
+           mqtt::net::bench_handlers{nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
+                                     [this] {
+                                         if (!w.ctx.pace && !done &&
+                                             w.ctx.cfg->pub_qos == mqtt::qos::at_most_once)
+                                             fill_closed();
+                                     },
+                                     [this](std::error_code ec) {
+                                         if (!w.tearing_down && !w.stats.closed_error)
+                                             w.stats.closed_error = ec;
+                                         finish();
+                                     }}),
       timer(wk.loop) {
     fill_padding(payload);
     if (w.ctx.cfg->pub_qos != mqtt::qos::at_most_once) intended_by_id.assign(65536, 0);
@@ -87,8 +90,8 @@ void publisher::finish() {
 void publisher::send(std::int64_t intended) {
     const auto& ctx = w.ctx;
     const std::int64_t actual = ctx.stamp_now();
-    encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq, static_cast<std::uint64_t>(intended),
-                                 static_cast<std::uint64_t>(actual)},
+    encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq,
+                                 static_cast<std::uint64_t>(intended), static_cast<std::uint64_t>(actual)},
                   payload);
     const std::uint16_t id = conn.publish(topic, payload, ctx.cfg->pub_qos);
     if (id != 0) intended_by_id[id] = intended;
@@ -165,11 +168,14 @@ void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
 // ---- subscriber ----
 
 subscriber::subscriber(worker& wk, std::uint32_t i)
-    : w(wk), index(i),
+    : w(wk),
+      index(i),
       conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i)),
-           mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr, nullptr,
+           mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr,
+                                     nullptr,
                                      [this](std::error_code ec) {
-                                         if (!w.tearing_down && !w.stats.closed_error) w.stats.closed_error = ec;
+                                         if (!w.tearing_down && !w.stats.closed_error)
+                                             w.stats.closed_error = ec;
                                      }}) {}
 
 void subscriber::on_message(const mqtt::net::bench_message& m) {
@@ -216,7 +222,9 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
 
 worker::worker(const run_context& c) : ctx(c), cpu_timer_start(loop), cpu_timer_end(loop) {}
 
-worker::~worker() { stop_and_join(); }
+worker::~worker() {
+    stop_and_join();
+}
 
 void worker::start_thread() {
     thread = std::thread([this] {

@@ -40,8 +40,13 @@ std::uint16_t get_u16(const std::uint8_t* p) noexcept {
 
 struct bench_connection::impl : std::enable_shared_from_this<impl> {
     impl(bench_loop& l, bench_connection_options o, bench_handlers h)
-        : io(l.get().io), socket(io), resolver(io), keepalive_timer(io), opts(std::move(o)),
-          handlers(std::move(h)), in_use(65536, 0) {
+        : io(l.get().io),
+          socket(io),
+          resolver(io),
+          keepalive_timer(io),
+          opts(std::move(o)),
+          handlers(std::move(h)),
+          in_use(65536, 0) {
         in.resize(read_chunk);
         pending.reserve(opts.max_unsent * 2);
         writing.reserve(opts.max_unsent * 2);
@@ -150,9 +155,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     void start_read() {
         if (in.size() - in_len < read_chunk / 4) in.resize(in.size() * 2);
         socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
-                               [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                   self->on_read(ec, n);
-                               });
+                               [self = shared_from_this()](const boost::system::error_code& ec,
+                                                           std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -165,7 +169,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         std::size_t off = 0;
         while (!closed) {
             std::error_code fec;
-            const auto frame = next_frame(std::span<const std::uint8_t>(in.data() + off, in_len - off), lim, fec);
+            const auto frame =
+                next_frame(std::span<const std::uint8_t>(in.data() + off, in_len - off), lim, fec);
             if (fec) {
                 fail(fec);
                 return;
@@ -194,7 +199,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     bool handle(const frame_view& f) {
         const auto body = f.body;
         switch (f.type()) {
-            case packet_type::publish: return handle_publish(f);
+            case packet_type::publish:
+                return handle_publish(f);
             case packet_type::puback:
             case packet_type::pubcomp: {
                 if (body.size() < 2) return protocol_error();
@@ -221,7 +227,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
                 ack(0x70, get_u16(body.data()));  // PUBCOMP
                 return true;
             }
-            default: return handle_other(f);
+            default:
+                return handle_other(f);
         }
     }
 
@@ -295,10 +302,12 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             fail(make_error_code(ca.reason_code));
             return false;
         }
-        if (auto rm = ca.props.get_int(property_id::receive_maximum)) info.receive_maximum = static_cast<std::uint16_t>(*rm);
+        if (auto rm = ca.props.get_int(property_id::receive_maximum))
+            info.receive_maximum = static_cast<std::uint16_t>(*rm);
         if (auto mp = ca.props.get_int(property_id::maximum_packet_size)) info.maximum_packet_size = *mp;
         info.keep_alive = opts.keep_alive;
-        if (auto ka = ca.props.get_int(property_id::server_keep_alive)) info.keep_alive = static_cast<std::uint16_t>(*ka);
+        if (auto ka = ca.props.get_int(property_id::server_keep_alive))
+            info.keep_alive = static_cast<std::uint16_t>(*ka);
         is_connected = true;
         if (info.keep_alive > 0) arm_keepalive(info.keep_alive);
         if (connect_done) {
@@ -407,12 +416,12 @@ void bench_connection::subscribe(const std::string& filter, qos max_qos,
     impl_->schedule_flush();
 }
 
-std::uint16_t bench_connection::publish(std::string_view topic, std::span<const std::uint8_t> payload, qos level) {
+std::uint16_t bench_connection::publish(std::string_view topic, std::span<const std::uint8_t> payload,
+                                        qos level) {
     auto& m = *impl_;
     const bool v5 = m.opts.version == protocol_version::v5;
     const std::uint16_t id = level == qos::at_most_once ? 0 : m.alloc_id();
-    const std::size_t remaining =
-        2 + topic.size() + (id != 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.size();
+    const std::size_t remaining = 2 + topic.size() + (id != 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.size();
     auto& out = m.pending;
     out.push_back(static_cast<std::uint8_t>(0x30 | (static_cast<unsigned>(level) << 1)));
     encode_varint(static_cast<std::uint32_t>(remaining), out);
@@ -438,14 +447,24 @@ void bench_connection::disconnect() {
     m.schedule_flush();
 }
 
-void bench_connection::close() { impl_->fail(make_error_code(net_error::closed)); }
+void bench_connection::close() {
+    impl_->fail(make_error_code(net_error::closed));
+}
 
-bool bench_connection::connected() const noexcept { return impl_->is_connected; }
+bool bench_connection::connected() const noexcept {
+    return impl_->is_connected;
+}
 
-std::size_t bench_connection::unsent() const noexcept { return impl_->pending.size() + impl_->writing.size(); }
+std::size_t bench_connection::unsent() const noexcept {
+    return impl_->pending.size() + impl_->writing.size();
+}
 
-bool bench_connection::writable() const noexcept { return unsent() < impl_->opts.max_unsent; }
+bool bench_connection::writable() const noexcept {
+    return unsent() < impl_->opts.max_unsent;
+}
 
-std::size_t bench_connection::inflight() const noexcept { return impl_->inflight; }
+std::size_t bench_connection::inflight() const noexcept {
+    return impl_->inflight;
+}
 
 }  // namespace mqtt::net

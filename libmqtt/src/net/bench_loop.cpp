@@ -9,11 +9,17 @@ namespace mqtt::net {
 bench_loop::bench_loop() : impl_(std::make_unique<impl>()) {}
 bench_loop::~bench_loop() = default;
 
-void bench_loop::run() { impl_->io.run(); }
+void bench_loop::run() {
+    impl_->io.run();
+}
 
-void bench_loop::stop() { impl_->io.stop(); }
+void bench_loop::stop() {
+    impl_->io.stop();
+}
 
-void bench_loop::post(std::function<void()> fn) { boost::asio::post(impl_->io, std::move(fn)); }
+void bench_loop::post(std::function<void()> fn) {
+    boost::asio::post(impl_->io, std::move(fn));
+}
 
 struct bench_timer::impl {
     explicit impl(boost::asio::io_context& io) : timer(io) {}
@@ -29,6 +35,8 @@ void bench_timer::wait_until(bench_loop::clock::time_point deadline, std::functi
     impl_->timer.async_wait([fn = std::move(fn)](const boost::system::error_code& ec) { fn(!ec); });
 }
 
-void bench_timer::cancel() { impl_->timer.cancel(); }
+void bench_timer::cancel() {
+    impl_->timer.cancel();
+}
 
 }  // namespace mqtt::net

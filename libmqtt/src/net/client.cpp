@@ -196,7 +196,10 @@ asio::awaitable<std::optional<mqtt::publish>> client::impl::receive() {
         if (!recv_q_.empty()) {
             mqtt::publish m = std::move(recv_q_.front());
             recv_q_.pop_front();
-            if (recv_q_.size() < recv_cap_) space_ev_.notify();
+            // Wake a paused reader whenever it may read again. Not only below the
+            // capacity: with an acknowledgement awaited the reader pauses at 16x
+            // the capacity, and must resume as soon as the queue drops under that.
+            if (!reading_blocked()) space_ev_.notify();
             co_return std::optional<mqtt::publish>(std::move(m));
         }
         if (phase_ == phase::finished || phase_ == phase::idle) {

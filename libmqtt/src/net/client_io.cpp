@@ -137,6 +137,7 @@ void client::impl::on_close(core::close_action& c) {
     write_ev_.notify();
     tick_timer_.cancel();
     recv_ev_.notify();
+    space_ev_.notify();  // a paused reader only waits while connected
 }
 
 void client::impl::lost(const boost::system::error_code& ec) {
