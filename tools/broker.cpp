@@ -43,6 +43,7 @@ struct broker_options {
     std::optional<std::uint16_t> topic_alias_maximum;
     std::string connect_timeout;
     std::string shutdown_timeout = "5s";
+    std::string sys_interval = "10s";
     std::string ready_file;
 };
 
@@ -85,6 +86,7 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     if (!o.connect_timeout.empty())
         l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
     s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
+    s.sys_interval = duration_option(o.sys_interval, "--sys-interval");
     s.handle_signals = true;
     return s;
 }
@@ -154,6 +156,7 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--topic-alias-maximum", o->topic_alias_maximum, "Inbound topic aliases (default 10)");
     cmd->add_option("--connect-timeout", o->connect_timeout, "Time to send CONNECT (default 10s)");
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
+    cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");
     cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
     cmd->callback([o] { globals().exit_code = run_broker(*o); });
 }

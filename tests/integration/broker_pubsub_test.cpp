@@ -283,7 +283,8 @@ TEST_CASE("C19 PUBLISH to $SYS is not routed and v5 QoS 1 gets PUBACK 0x87") {
     broker_fixture b;
     auto sub = b.client("s");
     REQUIRE(b.ok);
-    REQUIRE(sub->subscribe("$SYS/#", qos::at_most_once));
+    // Not $SYS/#: the broker's own $SYS/broker/... topics are retained there.
+    REQUIRE(sub->subscribe("$SYS/x", qos::at_most_once));
     auto pub = b.client("p");
     REQUIRE(b.ok);
     pub->send(make_publish("$SYS/x", "no", qos::at_least_once, 1));

@@ -3,6 +3,7 @@
 // server_session_connect.cpp, the QoS flows in server_session_qos.cpp.
 #include <mqtt/core/server_session.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace mqtt::core {
@@ -17,6 +18,7 @@ std::vector<server_action> server_session::take_actions() {
 
 void server_session::on_packet(mqtt::packet pkt, time_point now) {
     if (state_ == state::closed) return;
+    now_ = std::max(now_, now);
     if (state_ == state::awaiting_connect) {
         if (auto* c = std::get_if<mqtt::connect>(&pkt)) {
             handle_connect(*c, now);
@@ -38,15 +40,18 @@ void server_session::on_packet(mqtt::packet pkt, time_point now) {
             handle_publish(std::get<mqtt::publish>(pkt));
             return;
         case packet_type::puback:
+            last_ack_ = now;
             handle_puback(std::get<mqtt::puback>(pkt).packet_id);
             return;
         case packet_type::pubrec:
+            last_ack_ = now;
             handle_pubrec(std::get<mqtt::pubrec>(pkt));
             return;
         case packet_type::pubrel:
             handle_pubrel(std::get<mqtt::pubrel>(pkt).packet_id);
             return;
         case packet_type::pubcomp:
+            last_ack_ = now;
             handle_pubcomp(std::get<mqtt::pubcomp>(pkt).packet_id);
             return;
         case packet_type::subscribe: {
@@ -178,6 +183,7 @@ void server_session::handle_disconnect(const mqtt::disconnect& d) {
 
 void server_session::accept(bool session_present, time_point now) {
     if (state_ != state::connecting) return;
+    now_ = std::max(now_, now);
     mqtt::connack ack;
     // [MQTT-3.2.2-2] session present only for a resumed session (never with clean start).
     ack.session_present = session_present;
@@ -218,6 +224,8 @@ void server_session::resume(server_session&& old) {
     inbound_qos2_ = std::move(old.inbound_qos2_);
     ids_ = old.ids_;
     dropped_ += old.dropped_;
+    new_drops_ += old.new_drops_;
+    old.new_drops_ = {};
     old.inflight_.clear();
     old.queue_.clear();
     old.inbound_qos2_.clear();

@@ -179,13 +179,40 @@ bool server_session::fits_client_limit(const mqtt::publish& m, qos level,
     return total <= client_max_packet_size_;
 }
 
+std::shared_ptr<const mqtt::publish> server_session::with_remaining_expiry(
+    const std::shared_ptr<const mqtt::publish>& msg, std::optional<time_point> received) const {
+    if (!msg || !received) return msg;
+    const auto interval = msg->props.get_int(property_id::message_expiry_interval);
+    if (!interval) return msg;
+    const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now_ - *received).count();
+    // [MQTT-3.3.2-5] expired in the broker: not delivered.
+    if (waited >= static_cast<std::int64_t>(*interval)) return nullptr;
+    if (waited <= 0) return msg;
+    // [MQTT-3.3.2-6] forward the time left; the copy is only made for a message that waited.
+    auto copy = std::make_shared<mqtt::publish>(*msg);
+    copy->props.set_int(property_id::message_expiry_interval,
+                        *interval - static_cast<std::uint32_t>(waited));
+    return copy;
+}
+
 bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
-                             std::vector<std::uint32_t> subscription_ids, time_point) {
+                             std::vector<std::uint32_t> subscription_ids, time_point now,
+                             std::optional<time_point> received) {
     if (!msg) return false;
+    now_ = std::max(now_, now);
+    if (msg->props.get_int(property_id::message_expiry_interval))
+        received = received.value_or(now);
+    else
+        received.reset();
+    msg = with_remaining_expiry(msg, received);
+    if (!msg) {
+        count_drop(&drop_counts::expired);
+        return false;
+    }
     if (version_ == protocol_version::v311) subscription_ids.clear();
     // [MQTT-3.1.2-25] never send a packet above the client's Maximum Packet Size.
     if (!fits_client_limit(*msg, level, subscription_ids)) {
-        ++dropped_;
+        count_drop(&drop_counts::packet_too_large);
         return false;
     }
     const bool online = state_ == state::connected;
@@ -196,7 +223,7 @@ bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level
         return true;
     }
     if (state_ == state::closed && session_expiry_ == 0) return false;
-    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false};
+    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received};
     if (online && queue_.empty() && inflight_.size() < window()) {
         if (auto id = ids_.allocate()) {
             o.packet_id = *id;
@@ -206,12 +233,12 @@ bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level
         }
     }
     if (cfg_.max_queued == 0) {
-        ++dropped_;
+        count_drop(&drop_counts::queue_full);
         return false;
     }
     if (queue_.size() >= cfg_.max_queued) {
         queue_.pop_front();  // drop-oldest policy
-        ++dropped_;
+        count_drop(&drop_counts::queue_full);
     }
     queue_.push_back(std::move(o));
     return true;
@@ -224,10 +251,20 @@ void server_session::send_outbound(const outbound& o, bool dup) {
 
 void server_session::pump_queue() {
     while (state_ == state::connected && !queue_.empty() && inflight_.size() < window()) {
-        auto id = ids_.allocate();
-        if (!id) return;
         outbound o = std::move(queue_.front());
         queue_.pop_front();
+        // The message may have waited in the queue: drop it when expired, else
+        // forward the time left [MQTT-3.3.2-5] [MQTT-3.3.2-6].
+        o.msg = with_remaining_expiry(o.msg, o.received);
+        if (!o.msg) {
+            count_drop(&drop_counts::expired);
+            continue;
+        }
+        auto id = ids_.allocate();
+        if (!id) {
+            queue_.push_front(std::move(o));
+            return;
+        }
         o.packet_id = *id;
         inflight_.push_back(std::move(o));
         send_outbound(inflight_.back(), false);

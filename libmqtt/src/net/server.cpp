@@ -148,6 +148,8 @@ void server_state::start() {
     }
     for (auto& acc : acceptors) asio::co_spawn(ioc, accept_loop(acc), asio::detached);
     asio::co_spawn(ioc, housekeeping_loop(), asio::detached);
+    started_at = core::clock::now();
+    if (opts.sys_interval.count() > 0) asio::co_spawn(ioc, sys_loop(), asio::detached);
     if (opts.handle_signals) {
         signals.emplace(ioc, SIGINT, SIGTERM);
         signals->async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -183,7 +185,10 @@ asio::awaitable<void> server_state::housekeeping_loop() {
         housekeeping.expires_after(std::chrono::seconds(1));
         co_await housekeeping.async_wait(use_nothrow);
         if (stopping) co_return;
-        expire_sessions(core::clock::now());
+        const auto now = core::clock::now();
+        expire_sessions(now);
+        expire_retained(now);
+        flush_drop_log(now, false);
     }
 }
 
@@ -194,6 +199,8 @@ void server_state::stop(std::chrono::milliseconds drain) {
     for (auto& a : acceptors) a.close(ec);
     if (signals) signals->cancel(ec);
     housekeeping.cancel();
+    sys_timer.cancel();
+    flush_drop_log(core::clock::now(), true);
     // Copy: kicks may close connections, which erases them from `conns`.
     std::vector<std::shared_ptr<connection>> live;
     for (auto& [id, c] : conns) live.push_back(c);
@@ -255,6 +262,14 @@ server_stats server::stats() const {
     s.messages_received = st.received.load(std::memory_order_relaxed);
     s.messages_sent = st.sent.load(std::memory_order_relaxed);
     s.messages_dropped = st.dropped.load(std::memory_order_relaxed);
+    const auto cause = [&st](detail::drop_cause c) {
+        return st.drops_by_cause[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
+    };
+    s.dropped_queue_full = cause(detail::drop_cause::queue_full);
+    s.dropped_packet_too_large = cause(detail::drop_cause::packet_too_large);
+    s.dropped_expired = cause(detail::drop_cause::expired);
+    s.dropped_write_buffer = cause(detail::drop_cause::write_buffer);
+    s.dropped_retained_limit = cause(detail::drop_cause::retained_limit);
     return s;
 }
 

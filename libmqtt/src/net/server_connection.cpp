@@ -76,7 +76,8 @@ connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id)
       id_(id),
       session_(std::make_unique<core::server_session>(srv.session_cfg)),
       wake_(srv.ioc),
-      timer_(srv.ioc) {}
+      timer_(srv.ioc),
+      pause_(srv.ioc) {}
 
 void connection::start() {
     connect_deadline_ = core::clock::now() + srv_.opts.limits.connect_timeout;
@@ -98,6 +99,20 @@ asio::awaitable<void> connection::reader() {
     auto self = shared_from_this();
     buf_.resize(initial_buffer);
     while (!closing_ && !closed_) {
+        if (session_->connected() && srv_.should_pause(id_, core::clock::now())) {
+            // Back-pressure: a live subscriber is draining a large queue. The
+            // unread bytes wait in the socket (TCP flow control slows the
+            // publisher); the timer bounds the wait if no wake-up comes.
+            reader_paused_ = true;
+            srv_.paused.push_back(weak_from_this());
+            pause_.expires_after(std::chrono::milliseconds(20));
+            co_await pause_.async_wait(use_nothrow);
+            reader_paused_ = false;
+            continue;
+        }
+        // Frames left in the buffer by a pause come first.
+        if (!process_frames()) co_return;
+        if (start_ < end_ && srv_.should_pause(id_, core::clock::now())) continue;
         if (end_ == buf_.size()) {
             if (start_ > 0) {
                 std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
@@ -116,6 +131,7 @@ asio::awaitable<void> connection::reader() {
             co_return;
         }
         end_ += n;
+        srv_.bytes_received.fetch_add(n, std::memory_order_relaxed);
         if (!process_frames()) co_return;
         if (start_ == end_) {
             start_ = end_ = 0;
@@ -129,6 +145,8 @@ asio::awaitable<void> connection::reader() {
 
 bool connection::process_frames() {
     while (!closing_ && !closed_) {
+        if (start_ == end_) return true;
+        if (session_->connected() && srv_.should_pause(id_, core::clock::now())) return true;
         const auto lim = current_limits();
         std::error_code ec;
         const std::span<const std::uint8_t> in(buf_.data() + start_, end_ - start_);
@@ -158,6 +176,8 @@ bool connection::process_frames() {
         start_ += frame->total;
         session_->on_packet(std::move(pkt), now);
         apply_actions();
+        // An acknowledgement may have drained this subscriber's queue.
+        if (srv_.congested.contains(id_)) srv_.update_congestion(*this);
     }
     return false;
 }
@@ -192,6 +212,11 @@ void connection::apply_actions(publish_cache* cache) {
                        a);
         }
     }
+    srv_.note_drops(session_->client_id(), session_->take_drops());
+}
+
+void connection::wake_reader() {
+    if (reader_paused_) pause_.cancel();
 }
 
 void connection::enqueue(out_item item) {
@@ -206,7 +231,7 @@ void connection::enqueue_publish(const core::send_publish& sp, publish_cache* ca
     const protocol_version v = session_->version();
     // Slow reader: QoS 0 is dropped beyond the write buffer; QoS 1/2 stay in flight.
     if (sp.level == qos::at_most_once && out_bytes_ > srv_.opts.limits.max_write_buffer) {
-        srv_.dropped.fetch_add(1, std::memory_order_relaxed);
+        srv_.note_drop(session_->client_id(), drop_cause::write_buffer);
         return;
     }
     const bool has_pid = sp.level != qos::at_most_once;
@@ -271,6 +296,7 @@ asio::awaitable<void> connection::writer() {
         }
         auto [ec, n] = co_await asio::async_write(sock_, bufs, use_nothrow);
         if (ec) break;
+        srv_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
         for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
             out_bytes_ -= out_.front().size();
             out_.pop_front();
@@ -329,6 +355,8 @@ void connection::close_now() {
     sock_.close(ignored);
     wake_.cancel();
     timer_.cancel();
+    pause_.cancel();
+    if (srv_.congested.erase(id_) != 0) srv_.wake_paused();
     srv_.forget(id_);
 }
 

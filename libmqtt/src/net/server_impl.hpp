@@ -84,6 +84,9 @@ public:
     core::server_session& session() noexcept { return *session_; }
     std::uint64_t id() const noexcept { return id_; }
 
+    /// Parks the reader while subscribers are congested (see server_state::should_pause).
+    void wake_reader();
+
     // Set by server_state when the CONNECT is accepted.
     core::session_ref ref = 0;
     bool attached = false;
@@ -104,6 +107,7 @@ private:
     std::unique_ptr<core::server_session> session_;
     asio::steady_timer wake_;   // writer doorbell
     asio::steady_timer timer_;  // watchdog
+    asio::steady_timer pause_;  // reader parked by publisher back-pressure
     std::deque<out_item> out_;
     std::size_t out_bytes_ = 0;
     std::vector<std::uint8_t> buf_;
@@ -113,6 +117,17 @@ private:
     bool closing_ = false;  // no more reads; flush then close
     bool closed_ = false;
     bool writer_waiting_ = false;
+    bool reader_paused_ = false;
+};
+
+/// Why a message was dropped (server_stats and $SYS/broker/stats).
+enum class drop_cause : std::uint8_t { queue_full, packet_too_large, expired, write_buffer, retained_limit };
+inline constexpr std::size_t drop_cause_count = 5;
+
+/// Rate-limited warn log of drops for one client id.
+struct drop_log_entry {
+    std::uint64_t pending = 0;  // drops not logged yet
+    core::time_point last_log{};
 };
 
 /// Offline or online state of one client id.
@@ -143,6 +158,13 @@ public:
 
     core::router router;
     core::retained_store retained;
+    // Arrival time of retained messages that carry a Message Expiry Interval,
+    // by topic: expired ones are not sent and are removed [MQTT-3.3.2-5].
+    std::unordered_map<std::string, core::time_point> retained_received;
+    /// Stores or clears a retained message; false when the store is full.
+    bool store_retained(const std::shared_ptr<const mqtt::publish>& msg, core::time_point now);
+    /// Removes retained messages whose expiry passed.
+    void expire_retained(core::time_point now);
     std::unordered_map<std::string, session_record> sessions;  // by client id
     std::unordered_map<core::session_ref, session_record*> by_ref;
     std::unordered_map<std::uint64_t, std::shared_ptr<connection>> conns;
@@ -150,6 +172,34 @@ public:
     std::vector<core::delivery> deliveries;  // scratch
 
     std::atomic<std::uint64_t> accepted{0}, received{0}, sent{0}, dropped{0};
+    std::atomic<std::uint64_t> bytes_received{0}, bytes_sent{0};
+    core::time_point started_at{};
+    asio::steady_timer sys_timer{ioc};
+    /// Publishes the retained $SYS/broker/... topics every opts.sys_interval.
+    asio::awaitable<void> sys_loop();
+    void publish_sys(core::time_point now);
+    std::array<std::atomic<std::uint64_t>, drop_cause_count> drops_by_cause{};
+
+    /// Counts `n` drops of `cause` for `client_id` and logs them at warn, at
+    /// most once a second per client with the count (the rest on housekeeping).
+    void note_drop(const std::string& client_id, drop_cause cause, std::uint64_t n = 1);
+    void note_drops(const std::string& client_id, const core::drop_counts& d);
+    /// Logs drops still pending for clients whose last line is over a second old.
+    void flush_drop_log(core::time_point now, bool all);
+
+    // Publisher back-pressure: a subscriber whose queue passes the high-water
+    // mark while it is still acknowledging makes every other connection's
+    // reader pause between packets until it drains below the low-water mark,
+    // so a burst is delivered instead of overflowing max_queued. A subscriber
+    // that stops acknowledging stops counting (its queue policy applies), so
+    // publishers are never held by a stuck client.
+    std::unordered_map<std::uint64_t, std::weak_ptr<connection>> congested;
+    std::vector<std::weak_ptr<connection>> paused;
+    /// The subscriber `c` just got a message or an ack: track its congestion.
+    void update_congestion(connection& c);
+    /// True when the reader of connection `conn_id` should wait now.
+    bool should_pause(std::uint64_t conn_id, core::time_point now);
+    void wake_paused();
 
     void start();
     void stop(std::chrono::milliseconds drain);
@@ -160,12 +210,14 @@ public:
     void on_connect(connection& c, const core::connect_request& req);
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
-    void route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg);
+    /// `count` is false for the broker's own $SYS messages (not client traffic).
+    void route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
     void forget(std::uint64_t conn_id);
 
 private:
+    std::unordered_map<std::string, drop_log_entry> drop_log_;
     void drop_session(session_record& rec);
     void expire_sessions(core::time_point now);
 };

@@ -152,13 +152,48 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
         matches.clear();
         retained.match(req.entries[i].filter, matches);
         for (auto& m : matches) {
+            std::optional<core::time_point> arrived;
+            if (auto rt = retained_received.find(m->topic); rt != retained_received.end()) {
+                const auto interval = m->props.get_int(property_id::message_expiry_interval);
+                if (interval && now - rt->second >= std::chrono::seconds(*interval)) {
+                    // [MQTT-3.3.2-5] expired: not sent to the new subscriber, and removed.
+                    retained.erase(m->topic);
+                    retained_received.erase(rt);
+                    continue;
+                }
+                arrived = rt->second;
+            }
             const qos level = std::min(m->level, req.entries[i].max_qos);
             std::vector<std::uint32_t> ids;
             if (req.subscription_id) ids.push_back(*req.subscription_id);
             // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
-            if (!s.deliver(m, level, true, std::move(ids), now))
-                dropped.fetch_add(1, std::memory_order_relaxed);
-            c.apply_actions();
+            s.deliver(m, level, true, std::move(ids), now, arrived);
+            c.apply_actions();  // counts drops
+        }
+    }
+}
+
+bool server_state::store_retained(const std::shared_ptr<const mqtt::publish>& msg, core::time_point now) {
+    if (!retained.set(msg)) return false;
+    if (!msg->payload.empty() && msg->props.get_int(property_id::message_expiry_interval))
+        retained_received[msg->topic] = now;
+    else
+        retained_received.erase(msg->topic);
+    return true;
+}
+
+void server_state::expire_retained(core::time_point now) {
+    std::vector<std::shared_ptr<const mqtt::publish>> found;
+    for (auto it = retained_received.begin(); it != retained_received.end();) {
+        found.clear();
+        retained.match(it->first, found);  // a topic name is a filter matching only itself
+        const auto interval = found.empty() ? std::nullopt
+                                            : found.front()->props.get_int(property_id::message_expiry_interval);
+        if (!interval || now - it->second >= std::chrono::seconds(*interval)) {
+            if (interval) retained.erase(it->first);
+            it = retained_received.erase(it);
+        } else {
+            ++it;
         }
     }
 }
@@ -173,11 +208,14 @@ void server_state::on_unsubscribe(connection& c, const core::unsubscribe_request
     c.session().complete_unsubscribe(req.packet_id, std::move(codes));
 }
 
-void server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg) {
-    received.fetch_add(1, std::memory_order_relaxed);
+void server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count) {
+    if (count) received.fetch_add(1, std::memory_order_relaxed);
     if (msg->retain) {
         // [MQTT-3.3.1-5] store (or with an empty payload delete [MQTT-3.3.1-6]).
-        if (!retained.set(msg)) dropped.fetch_add(1, std::memory_order_relaxed);
+        if (!store_retained(msg, core::clock::now())) {
+            const auto* rec = by_ref.count(from) ? by_ref[from] : nullptr;
+            note_drop(rec ? rec->client_id : std::string(), drop_cause::retained_limit);
+        }
     }
     // Deliveries may re-enter route() (a Will published on a kick), so take the
     // scratch vector instead of iterating the member.
@@ -196,11 +234,11 @@ void server_state::route(core::session_ref from, const std::shared_ptr<const mqt
         if (rec.conn) {
             if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now))
                 sent.fetch_add(1, std::memory_order_relaxed);
-            else
-                dropped.fetch_add(1, std::memory_order_relaxed);
-            rec.conn->apply_actions(&cache);
+            rec.conn->apply_actions(&cache);  // counts drops
+            update_congestion(*rec.conn);
         } else if (rec.offline) {
             rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now);
+            note_drops(rec.client_id, rec.offline->take_drops());
         }
     }
     ds.clear();

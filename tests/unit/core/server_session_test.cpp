@@ -308,3 +308,64 @@ TEST_CASE("server_session: offline sessions queue QoS 1/2 and drop QoS 0") {
     CHECK(s.queued() == 1);
     CHECK_FALSE(s.has_actions());
 }
+
+TEST_CASE("server_session: drops are counted by cause and taken once") {
+    server_session_config cfg;
+    cfg.max_inflight = 1;
+    cfg.max_queued = 1;
+    auto s = connected(cfg);
+    for (int i = 1; i <= 4; ++i)
+        s.deliver(shared_pub("t", std::to_string(i)), qos::at_least_once, false, {}, at(1));
+    auto d = s.take_drops();
+    CHECK(d.queue_full == 2);  // 1 in flight, 1 queued, "2" and "3" evicted
+    CHECK(d.total() == 2);
+    CHECK(s.take_drops().total() == 0);
+    CHECK(s.dropped() == 2);
+}
+
+TEST_CASE("MQTT-3.3.2-5 MQTT-3.3.2-6 server_session: queued message expiry is decremented or the message dropped") {
+    server_session_config cfg;
+    cfg.max_inflight = 1;
+    auto s = connected(cfg);
+    auto make = [](std::string payload, std::uint32_t expiry) {
+        auto p = make_pub("t", qos::at_least_once, 0, std::move(payload));
+        p.props.set_int(property_id::message_expiry_interval, expiry);
+        return std::make_shared<const mqtt::publish>(std::move(p));
+    };
+    s.deliver(make("a", 100), qos::at_least_once, false, {}, at(10));
+    s.deliver(make("b", 10), qos::at_least_once, false, {}, at(10));  // queued
+    s.deliver(make("c", 3), qos::at_least_once, false, {}, at(10));   // queued, expires at 13
+    auto a = s.take_actions();
+    REQUIRE(a.size() == 1);
+    const auto* first = get<send_publish>(a, 0);
+    REQUIRE(first);
+    // Sent at once: the full interval is forwarded.
+    CHECK(first->msg->props.get_int(property_id::message_expiry_interval) == 100u);
+    // Acked 4 s later: "b" goes out with 6 s left, "c" expired on the way.
+    s.on_packet(mqtt::puback{first->packet_id, reason::success, {}}, at(14.5));
+    a = s.take_actions();
+    REQUIRE(a.size() == 1);
+    const auto* second = get<send_publish>(a, 0);
+    REQUIRE(second);
+    CHECK(std::string(second->msg->payload.begin(), second->msg->payload.end()) == "b");
+    CHECK(second->msg->props.get_int(property_id::message_expiry_interval) == 6u);
+    s.on_packet(mqtt::puback{second->packet_id, reason::success, {}}, at(15));
+    CHECK(s.take_actions().empty());
+    CHECK(s.queued() == 0);
+    CHECK(s.take_drops().expired == 1);
+}
+
+TEST_CASE("MQTT-3.3.2-5 server_session: a message already expired on delivery is not sent") {
+    auto s = connected();
+    auto p = make_pub("t", qos::at_most_once, 0, "old");
+    p.props.set_int(property_id::message_expiry_interval, 5);
+    auto m = std::make_shared<const mqtt::publish>(std::move(p));
+    CHECK_FALSE(s.deliver(m, qos::at_most_once, true, {}, at(20), at(10)));
+    CHECK(s.take_actions().empty());
+    CHECK(s.take_drops().expired == 1);
+    // Received 2 s ago: 3 s left.
+    CHECK(s.deliver(m, qos::at_most_once, true, {}, at(20), at(18)));
+    auto a = s.take_actions();
+    REQUIRE(get<send_publish>(a, 0));
+    CHECK(get<send_publish>(a, 0)->msg->props.get_int(property_id::message_expiry_interval) == 3u);
+}

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <unordered_set>
 #include <variant>
 #include <vector>
@@ -103,6 +104,20 @@ struct close_connection {
     bool client_disconnect = false;
 };
 
+/// Messages this session dropped, by cause (hardening.md §1.1: every drop is counted).
+struct drop_counts {
+    std::uint64_t queue_full = 0;        // drop-oldest eviction or max_queued 0
+    std::uint64_t packet_too_large = 0;  // above the client's Maximum Packet Size [MQTT-3.1.2-25]
+    std::uint64_t expired = 0;           // Message Expiry Interval passed while queued [MQTT-3.3.2-5]
+    std::uint64_t total() const noexcept { return queue_full + packet_too_large + expired; }
+    drop_counts& operator+=(const drop_counts& o) noexcept {
+        queue_full += o.queue_full;
+        packet_too_large += o.packet_too_large;
+        expired += o.expired;
+        return *this;
+    }
+};
+
 using server_action = std::variant<send_packet, send_publish, route_publish, connect_request,
                                    subscribe_request, unsubscribe_request, close_connection>;
 
@@ -141,8 +156,14 @@ public:
     /// (before accept / after close): QoS 1/2 queued, QoS 0 dropped. Messages
     /// larger than the client's Maximum Packet Size are skipped [MQTT-3.1.2-25].
     /// Returns false when the message was dropped.
+    ///
+    /// `received` is when the broker got the message (default `now`): a
+    /// Message Expiry Interval counts from it. A message whose interval has
+    /// passed is dropped instead of sent, including from the queue, and the
+    /// interval is forwarded as the time left [MQTT-3.3.2-5] [MQTT-3.3.2-6].
     bool deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
-                 std::vector<std::uint32_t> subscription_ids, time_point now);
+                 std::vector<std::uint32_t> subscription_ids, time_point now,
+                 std::optional<time_point> received = std::nullopt);
 
     /// Server-initiated close: v5 DISCONNECT `why` then close (takeover 0x8E,
     /// shutdown 0x8B). The Will is published when `publish_will`.
@@ -160,7 +181,14 @@ public:
     std::uint32_t session_expiry() const noexcept { return session_expiry_; }
     std::size_t queued() const noexcept { return queue_.size(); }
     std::size_t inflight() const noexcept { return inflight_.size(); }
+    /// Messages dropped over the session's life (all causes).
     std::uint64_t dropped() const noexcept { return dropped_; }
+    /// Drops since the last call, by cause; the caller counts and logs them.
+    drop_counts take_drops() noexcept { return std::exchange(new_drops_, drop_counts{}); }
+    /// When the client last acknowledged an outbound QoS 1/2 message (PUBACK,
+    /// PUBREC, PUBCOMP); the caller uses it to tell a slow subscriber that is
+    /// still draining from a stalled one.
+    std::optional<time_point> last_ack() const noexcept { return last_ack_; }
 
 private:
     enum class state : std::uint8_t { awaiting_connect, connecting, connected, closed };
@@ -171,6 +199,7 @@ private:
         std::vector<std::uint32_t> subscription_ids;
         std::uint16_t packet_id = 0;
         bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+        std::optional<time_point> received;  // set when the message has an expiry interval
     };
 
     void handle_connect(mqtt::connect& c, time_point now);
@@ -183,9 +212,16 @@ private:
     void protocol_violation(reason why);
     void close_with(reason why, bool send_disconnect, bool publish_will);
     void send_outbound(const outbound& o, bool dup);
+    /// Forwarded copy with the remaining expiry, or nullptr when expired.
+    std::shared_ptr<const mqtt::publish> with_remaining_expiry(const std::shared_ptr<const mqtt::publish>& msg,
+                                                               std::optional<time_point> received) const;
     void pump_queue();
     std::uint16_t window() const noexcept;
     bool fits_client_limit(const mqtt::publish& m, qos level, const std::vector<std::uint32_t>& ids) const;
+    void count_drop(std::uint64_t drop_counts::*cause) noexcept {
+        ++dropped_;
+        ++(new_drops_.*cause);
+    }
     void emit(mqtt::packet p) { actions_.emplace_back(send_packet{std::move(p)}); }
 
     server_session_config cfg_;
@@ -213,6 +249,9 @@ private:
     std::deque<outbound> inflight_;  // in send order
     std::deque<outbound> queue_;
     std::uint64_t dropped_ = 0;
+    drop_counts new_drops_;
+    std::optional<time_point> last_ack_;
+    time_point now_{};  // latest time given to any input
 
     std::vector<server_action> actions_;
 };

@@ -50,7 +50,12 @@ struct server_stats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t messages_received = 0;  // PUBLISH from clients
     std::uint64_t messages_sent = 0;      // PUBLISH to clients
-    std::uint64_t messages_dropped = 0;   // queue policy, write buffer, client's packet size
+    std::uint64_t messages_dropped = 0;   // sum of the causes below
+    std::uint64_t dropped_queue_full = 0;        // queue policy (drop-oldest) on max_queued
+    std::uint64_t dropped_packet_too_large = 0;  // above the client's Maximum Packet Size
+    std::uint64_t dropped_expired = 0;           // Message Expiry Interval passed in the broker
+    std::uint64_t dropped_write_buffer = 0;      // QoS 0 beyond max_write_buffer
+    std::uint64_t dropped_retained_limit = 0;    // retained store full: not stored
 };
 
 struct listener_info {
