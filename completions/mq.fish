@@ -56,6 +56,7 @@ complete -c mq -n '__fish_seen_subcommand_from broker' -l port -s p -r -f -d 'Sh
 complete -c mq -n '__fish_seen_subcommand_from broker' -l ready-file -r -F -d 'Also write the readiness line to FILE'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l receive-maximum -r -f -d 'Inbound QoS 1/2 window per client (default 100)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l shutdown-timeout -r -f -d 'Drain time after a signal (default 5s)'
+complete -c mq -n '__fish_seen_subcommand_from broker' -l sys-interval -r -f -d 'Publish SYS/broker/... every DUR (default 10s, 0 disables)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l topic-alias-maximum -r -f -d 'Inbound topic aliases (default 10)'
 complete -c mq -n '__fish_seen_subcommand_from pub' -l allow-empty -d '-l send empty lines as empty messages'
 complete -c mq -n '__fish_seen_subcommand_from pub' -l bind-address -s A -r -f -d 'Local address to bind'
