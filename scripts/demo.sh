@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMQ_WERROR=ON >/dev/null
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE='-O2 -DNDEBUG' \
+    -DMQ_WERROR=ON >/dev/null
 cmake --build build/release -j "$(nproc)" --target mq
 MQ=build/release/tools/mq
 tmp=$(mktemp -d)
