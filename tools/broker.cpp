@@ -158,7 +158,7 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
     cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");
     cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
-    cmd->callback([o] { globals().exit_code = run_broker(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_broker(*o); }; });
 }
 
 }  // namespace mq::tools

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "completion.hpp"
 
+#include "common/globals.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -221,8 +223,10 @@ void add_completion_command(CLI::App& app) {
     sub->group("");  // hidden: not listed in help or in the completions themselves
     sub->add_option("shell", *shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
     sub->callback([&app, shell] {
-        const std::string script = generate_completion(app, *shell);
-        (void)write_all(1, script);
+        globals().run = [&app, shell] {
+            (void)write_all(1, generate_completion(app, *shell));
+            return 0;
+        };
     });
 }
 

@@ -441,7 +441,7 @@ void add_pub_command(CLI::App& app) {
     cmd->add_flag("--allow-empty", o->allow_empty, "-l: send empty lines as empty messages");
     cmd->add_option("--max-line", o->max_line, "Longest stdin line (default 16MiB)");
     cmd->add_flag("--require-subscribers", o->require_subscribers, "Exit 1 when the broker reports no subscribers");
-    cmd->callback([o] { globals().exit_code = run_pub(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_pub(*o); }; });
 }
 
 }  // namespace mq::tools

@@ -26,6 +26,9 @@ void build_root_app(CLI::App& app) {
     app.add_option("--log-format", g.log_format, "Log format: text|json")->check(CLI::IsMember({"text", "json"}));
     app.add_option("--color", g.color, "Colour on stderr: auto|always|never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
+    app.add_option("--config", g.config_path, "Configuration file (default $XDG_CONFIG_HOME/mq/config)");
+    app.add_flag("--no-config", g.no_config, "Do not read any configuration file");
+    app.add_option("--profile", g.profile, "Apply the config file's [profile.NAME] section");
     add_pub_command(app);
     add_sub_command(app);
     add_broker_command(app);

@@ -365,7 +365,7 @@ void add_sub_command(CLI::App& app) {
     cmd->add_flag("--retain-as-published", o->retain_as_published, "Keep the retain flag as published (v5)");
     cmd->add_option("--retain-handling", o->retain_handling, "0 send retained, 1 only if new, 2 never (v5)");
     cmd->add_option("--sub-id", o->sub_id, "Subscription Identifier (v5)");
-    cmd->callback([o] { globals().exit_code = run_sub(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_sub(*o); }; });
 }
 
 }  // namespace mq::tools

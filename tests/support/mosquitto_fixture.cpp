@@ -178,21 +178,37 @@ std::uint16_t pick_free_port() {
 
 bool mosquitto_fixture::available() { return ::access(binary, X_OK) == 0; }
 
-mosquitto_fixture::mosquitto_fixture(mosquitto_options opts) {
+mosquitto_fixture::mosquitto_fixture(mosquitto_options opts) : opts_(std::move(opts)) {
     // The port may be taken between picking and mosquitto's bind: retry.
     for (int attempt = 0; attempt < 5; ++attempt) {
-        if (try_start(opts)) return;
+        if (try_start(opts_, pick_free_port())) return;
     }
     throw std::runtime_error("mosquitto did not start; log:\n" + log());
 }
 
-bool mosquitto_fixture::try_start(const mosquitto_options& opts) {
-    port_ = pick_free_port();
+void mosquitto_fixture::restart() {
+    stop();
+    // Our clients' sockets may linger in TIME_WAIT; mosquitto binds with
+    // SO_REUSEADDR, so a few attempts are enough.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        if (try_start(opts_, port_)) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    throw std::runtime_error("mosquitto did not restart; log:\n" + log());
+}
+
+bool mosquitto_fixture::try_start(const mosquitto_options& opts, std::uint16_t port) {
+    port_ = port;
     std::ostringstream conf;
     // Running as root, mosquitto would switch to user "mosquitto" and lose
     // access to our private directory; stay as whoever runs the tests.
     conf << "user " << current_user() << "\n";
-    conf << "persistence false\n";
+    if (opts.persistence) {
+        conf << "persistence true\n";
+        conf << "persistence_location " << dir_.path() << "/\n";
+    } else {
+        conf << "persistence false\n";
+    }
     conf << "log_dest stderr\n";
     conf << "log_type all\n";
     conf << "listener " << port_ << " 127.0.0.1\n";
@@ -207,7 +223,7 @@ bool mosquitto_fixture::try_start(const mosquitto_options& opts) {
     const std::string conf_path = dir_.file("mosquitto.conf");
     write_file(conf_path, conf.str());
 
-    pid_ = spawn({binary, "-c", conf_path}, dir_.file("mosquitto.log"));
+    pid_ = spawn({binary, "-c", conf_path}, dir_.file("mosquitto.log"));  // appends: restarts keep the log
     if (pid_ < 0) throw std::runtime_error("fork failed");
     const auto end = steady::now() + std::chrono::seconds(5);
     while (steady::now() < end) {

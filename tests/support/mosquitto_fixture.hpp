@@ -49,6 +49,9 @@ struct mosquitto_options {
     bool require_certificate = false;
     /// Extra lines appended to the listener section.
     std::vector<std::string> extra_lines;
+    /// Keep sessions, subscriptions and queued messages in the fixture's
+    /// directory across restart() (mosquitto saves them on SIGTERM).
+    bool persistence = false;
 };
 
 /// One mosquitto process on 127.0.0.1 and a free port. The constructor returns
@@ -71,10 +74,14 @@ public:
     std::string log() const;
     /// Stops the broker now (idempotent).
     void stop() noexcept;
+    /// stop() and start again on the same port with the same configuration.
+    /// Throws std::runtime_error if it does not come back within ~10 s.
+    void restart();
 
 private:
-    bool try_start(const mosquitto_options& opts);
+    bool try_start(const mosquitto_options& opts, std::uint16_t port);
 
+    mosquitto_options opts_;
     temp_dir dir_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;

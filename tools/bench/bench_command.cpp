@@ -288,7 +288,7 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("--fail-if", o->fail_if, "Gate, e.g. 'p99>5ms,lost>0,rate<10000'; exit 1 when it holds")
         ->allow_extra_args(false);
     cmd->add_option("--broker-pid", o->broker_pid, "Broker process for CPU and RSS figures");
-    cmd->callback([o] { globals().exit_code = run_bench_command(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_bench_command(*o); }; });
 }
 
 }  // namespace mq::tools

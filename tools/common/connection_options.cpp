@@ -28,17 +28,17 @@ using mqtt::property_id;
 using text_option = connection_options::text_option;
 using flag_option = connection_options::flag_option;
 
-enum class source : std::uint8_t { none, cli, env };
+enum class source : std::uint8_t { none, cli, env, file };
 
 struct value {
     std::string text;
     source from = source::none;
-    std::string name;  // for messages: "--port" or "MQ_PORT"
+    std::string name;  // for messages: "--port", "MQ_PORT" or "path:line: --port"
     explicit operator bool() const noexcept { return from != source::none; }
 };
 
 [[noreturn]] void fail(source from, const std::string& msg) {
-    throw std::system_error(from == source::env ? tool_error::config : tool_error::usage, msg);
+    throw std::system_error(from == source::cli ? tool_error::usage : tool_error::config, msg);
 }
 
 std::string env_name(std::string_view long_name) {
@@ -48,7 +48,11 @@ std::string env_name(std::string_view long_name) {
 }
 
 value get(const text_option& o) {
-    if (o.opt != nullptr && o.opt->count() > 0) return {o.value, source::cli, o.opt->get_name()};
+    if (o.opt != nullptr && o.opt->count() > 0) {
+        const std::string name = o.opt->get_name();
+        if (auto where = config_origin(name)) return {o.value, source::file, fmt::format("{}: {}", *where, name)};
+        return {o.value, source::cli, name};
+    }
     if (!o.env.empty()) {
         if (const char* e = std::getenv(o.env.c_str()); e != nullptr && *e != '\0') return {e, source::env, o.env};
     }
@@ -226,6 +230,9 @@ void connection_options::add_to(CLI::App& app, bool publish_flags) {
     add_text(app, ws_path_, "--ws-path", "WebSocket path (default /mqtt)");
     add_flag(app, nodelay_, "--nodelay", "Set TCP_NODELAY (default)");
     add_flag(app, no_nodelay_, "--no-nodelay", "Do not set TCP_NODELAY");
+    add_flag(app, reconnect_, "--reconnect",
+             "Reconnect when the connection is lost (backoff 1s to 30s with jitter); resubscribes and resends "
+             "unacknowledged QoS 1/2 messages");
     add_text(app, connect_timeout_, "--connect-timeout", "TCP + TLS + WebSocket + CONNACK deadline (10s)");
     add_text(app, max_inflight_, "-M,--max-inflight", "Outgoing QoS 1/2 window (default 20)");
     add_text(app, max_packet_size_, "--max-packet-size", "Largest inbound packet (default 256MiB)");
@@ -324,6 +331,7 @@ resolved_connection connection_options::resolve() const {
     if (auto v = get(ws_path_)) c.ws_path = v.text;
     if (auto v = get(bind_address_)) c.bind_address = v.text;
     if (get_flag(no_nodelay_)) c.tcp_nodelay = false;
+    c.reconnect.enabled = get_flag(reconnect_);
 
     // --- TLS ---
     if (auto v = get(cafile_)) c.tls.ca_file = v.text;

@@ -16,6 +16,13 @@ global_options& globals() noexcept {
     return g;
 }
 
+std::optional<std::string> config_origin(std::string_view long_name) {
+    for (const auto& [name, where] : globals().config_origins) {
+        if (name == long_name) return where;
+    }
+    return std::nullopt;
+}
+
 mqtt::net::logger make_tool_logger() {
     auto& g = globals();
     mqtt::net::logger log;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <mqtt/net/log.hpp>
 
@@ -17,9 +20,20 @@ struct global_options {
     bool version = false;
     std::string log_format = "text";
     std::string color = "auto";
-    /// Exit status set by the subcommand that ran.
-    std::optional<int> exit_code;
+    /// §3 configuration file: --config FILE, --no-config, --profile NAME.
+    std::string config_path;
+    bool no_config = false;
+    std::string profile;
+    /// Options whose value came from the config file: "--key" -> "path:line",
+    /// so a bad value is reported against the file (exit 78).
+    std::vector<std::pair<std::string, std::string>> config_origins;
+    /// Set by the chosen subcommand's parse callback; main() runs it once the
+    /// command line and the config file are both applied.
+    std::function<int()> run;
 };
+
+/// "path:line" when `long_name` ("--key") got its value from the config file.
+std::optional<std::string> config_origin(std::string_view long_name);
 
 global_options& globals() noexcept;
 

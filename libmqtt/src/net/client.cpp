@@ -46,6 +46,7 @@ client::impl::impl(asio::any_io_executor ex, client_options opts, logger log)
       session_(session_config(opts_)),
       connect_timer_(ex),
       tick_timer_(ex),
+      backoff_timer_(ex),
       write_ev_(ex),
       flow_ev_(ex),
       recv_ev_(ex),
@@ -72,8 +73,18 @@ void client::impl::throw_error() const {
 }
 
 asio::awaitable<mqtt::connack> client::impl::connect() {
-    if (phase_ == phase::connecting || phase_ == phase::connected || phase_ == phase::closing)
+    if (phase_ != phase::idle && phase_ != phase::finished)
         throw std::system_error(std::make_error_code(std::errc::already_connected), "already connected");
+    while (reconnector_running_) co_await state_ev_.wait();
+    stop_requested_ = false;
+    mqtt::connack ack = co_await connect_once();
+    ever_connected_ = true;
+    // A reconnection resumes the session the broker assigned an id to.
+    if (opts_.connect.client_id.empty()) opts_.connect.client_id = session_.client_id();
+    co_return ack;
+}
+
+asio::awaitable<mqtt::connack> client::impl::connect_once() {
     while (running_ > 0) co_await state_ev_.wait();  // the previous connection's coroutines
 
     auto self = shared_from_this();
@@ -136,12 +147,14 @@ asio::awaitable<mqtt::connack> client::impl::connect() {
     co_return connack_;
 }
 
-asio::awaitable<std::shared_ptr<detail::pending_op>> client::impl::wait_op(std::uint16_t id) {
+asio::awaitable<std::shared_ptr<detail::pending_op>> client::impl::wait_op(std::uint16_t id, bool is_publish) {
     auto op = std::make_shared<detail::pending_op>(ex_);
+    op->is_publish = is_publish;
     ops_[id] = op;
     apply();
     space_ev_.notify();  // a paused reader resumes so the acknowledgement can arrive
-    while (!op->finished && phase_ != phase::finished) co_await op->done.wait();
+    // While reconnecting a publish stays pending: the session resends it.
+    while (!op->finished && !op->failed && phase_ != phase::finished) co_await op->done.wait();
     if (!op->finished) throw_error();
     co_return op;
 }
@@ -153,8 +166,10 @@ asio::awaitable<publish_result> client::impl::publish(mqtt::publish msg) {
     if (msg.topic.size() > 65'535u)
         throw std::system_error(make_error_code(codec_error::string_too_long), "topic name too long");
     const qos level = msg.level;
-    // Backpressure: the window for QoS 1/2, the unsent buffer for all.
-    while (phase_ == phase::connected && (out_.size() > max_unsent_ || !session_.can_publish(level)))
+    // Backpressure: the window for QoS 1/2, the unsent buffer for all; and the
+    // reconnection, if one is under way.
+    while ((phase_ == phase::connected && (out_.size() > max_unsent_ || !session_.can_publish(level))) ||
+           reconnecting())
         co_await flow_ev_.wait();
     if (phase_ != phase::connected) throw_error();
     std::error_code ec;
@@ -164,7 +179,7 @@ asio::awaitable<publish_result> client::impl::publish(mqtt::publish msg) {
         apply();
         co_return publish_result{};
     }
-    auto op = co_await wait_op(id);
+    auto op = co_await wait_op(id, true);
     co_return std::move(op->pub);
 }
 
@@ -173,21 +188,26 @@ asio::awaitable<mqtt::suback> client::impl::subscribe(std::vector<mqtt::subscrip
     for (const auto& s : subs)
         if (auto ec = check_topic_filter(s.filter))
             throw std::system_error(ec, "invalid topic filter '" + s.filter + "'");
+    while (reconnecting()) co_await state_ev_.wait();
     if (phase_ != phase::connected) throw_error();
     std::error_code ec;
-    const auto id = session_.subscribe(mqtt::subscribe{0, std::move(subs), std::move(props)}, now(), ec);
+    mqtt::subscribe request{0, std::move(subs), std::move(props)};
+    const auto id = session_.subscribe(request, now(), ec);
     if (ec) throw std::system_error(ec, "subscribe refused before sending");
-    auto op = co_await wait_op(id);
+    auto op = co_await wait_op(id, false);
+    if (opts_.reconnect.enabled) remember_subscription(request, *op->sub);
     co_return std::move(*op->sub);
 }
 
 asio::awaitable<mqtt::unsuback> client::impl::unsubscribe(std::vector<std::string> filters,
                                                           mqtt::properties props) {
+    while (reconnecting()) co_await state_ev_.wait();
     if (phase_ != phase::connected) throw_error();
     std::error_code ec;
+    forget_subscriptions(filters);
     const auto id = session_.unsubscribe(mqtt::unsubscribe{0, std::move(filters), std::move(props)}, now(), ec);
     if (ec) throw std::system_error(ec, "unsubscribe refused before sending");
-    auto op = co_await wait_op(id);
+    auto op = co_await wait_op(id, false);
     co_return std::move(*op->unsub);
 }
 
@@ -211,19 +231,25 @@ asio::awaitable<std::optional<mqtt::publish>> client::impl::receive() {
 }
 
 asio::awaitable<void> client::impl::disconnect(mqtt::disconnect d) {
-    if (phase_ != phase::connected) co_return;
-    // Outstanding QoS 1/2 publishes finish first.
-    while (phase_ == phase::connected && session_.inflight() > 0) co_await flow_ev_.wait();
-    if (phase_ != phase::connected) {
-        if (orderly_) co_return;
-        throw_error();
+    if (phase_ != phase::connected && !reconnecting()) co_return;
+    // Outstanding QoS 1/2 publishes finish first, across reconnections.
+    for (;;) {
+        while (reconnecting()) co_await flow_ev_.wait();
+        if (phase_ != phase::connected) {
+            if (orderly_) co_return;
+            throw_error();
+        }
+        if (session_.inflight() == 0) break;
+        co_await flow_ev_.wait();
     }
+    stop_requested_ = true;
     session_.disconnect(std::move(d), now());
     apply();
     while (phase_ != phase::finished) co_await state_ev_.wait();
 }
 
 void client::impl::close() noexcept {
+    stop_requested_ = true;
     if (phase_ == phase::finished || phase_ == phase::idle) return;
     orderly_ = true;
     set_error(make_error_code(net_error::closed), "connection closed by the application");

@@ -52,17 +52,21 @@ struct pending_op {
     publish_result pub;
     std::optional<mqtt::suback> sub;
     std::optional<mqtt::unsuback> unsub;
+    bool is_publish = false;  // survives a reconnection (the session resends it)
+    bool failed = false;      // the connection ended without an acknowledgement
 };
 
 }  // namespace detail
 
 struct client::impl : std::enable_shared_from_this<client::impl> {
-    enum class phase : std::uint8_t { idle, connecting, connected, closing, finished };
+    enum class phase : std::uint8_t { idle, connecting, connected, closing, reconnecting, finished };
 
     impl(asio::any_io_executor ex, client_options opts, logger log);
 
     // Public API (client.cpp).
     asio::awaitable<mqtt::connack> connect();
+    /// One connection attempt: transport, CONNECT, CONNACK (client.cpp).
+    asio::awaitable<mqtt::connack> connect_once();
     asio::awaitable<publish_result> publish(mqtt::publish msg);
     asio::awaitable<mqtt::suback> subscribe(std::vector<mqtt::subscription> subs, mqtt::properties props);
     asio::awaitable<mqtt::unsuback> unsubscribe(std::vector<std::string> filters, mqtt::properties props);
@@ -83,7 +87,25 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     void finish() noexcept;
     [[noreturn]] void throw_error() const;
     void set_error(std::error_code ec, std::string msg);
-    asio::awaitable<std::shared_ptr<detail::pending_op>> wait_op(std::uint16_t id);
+    /// The connection ended: try again (client_reconnect.cpp)?
+    bool should_reconnect() const noexcept;
+    /// Loops connect_once() with backoff until connected, refused for good or
+    /// closed by the application (client_reconnect.cpp).
+    static asio::awaitable<void> reconnector(std::shared_ptr<impl> self);
+    /// After a reconnection without a session: the subscriptions again.
+    void resubscribe();
+    void remember_subscription(const mqtt::subscribe& s, const mqtt::suback& ack);
+    void forget_subscriptions(const std::vector<std::string>& filters);
+    /// No more attempts: fail every waiter with err_.
+    void end_for_good() noexcept;
+    /// This connection's coroutines must stop (for good, or for a reconnection).
+    bool ended() const noexcept { return phase_ == phase::finished || phase_ == phase::reconnecting; }
+    /// Between a loss and the outcome of reconnecting (including the phases of
+    /// an attempt): callers wait instead of failing.
+    bool reconnecting() const noexcept {
+        return reconnector_running_ && phase_ != phase::connected && phase_ != phase::finished;
+    }
+    asio::awaitable<std::shared_ptr<detail::pending_op>> wait_op(std::uint16_t id, bool is_publish);
     static core::time_point now() noexcept { return core::clock::now(); }
     /// Socket reads pause when the receive queue is full, unless someone awaits
     /// an acknowledgement that may sit behind the queued PUBLISHes (then up to
@@ -123,6 +145,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::size_t recv_cap_ = 1024;
 
     std::unordered_map<std::uint16_t, std::shared_ptr<detail::pending_op>> ops_;
+
+    // Reconnection (client_reconnect.cpp).
+    bool ever_connected_ = false;
+    bool stop_requested_ = false;  // close() or disconnect(): never reconnect
+    bool reconnector_running_ = false;
+    asio::steady_timer backoff_timer_;
+    std::vector<mqtt::subscribe> subscriptions_;  // acknowledged, to make again
 
     detail::event write_ev_;  // writer: bytes to write or closing
     detail::event flow_ev_;   // publishers: window or buffer space freed

@@ -8,6 +8,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -154,13 +156,51 @@ void client::impl::lost(const boost::system::error_code& ec) {
 
 void client::impl::finish() noexcept {
     if (phase_ == phase::finished) return;
-    phase_ = phase::finished;
+    if (phase_ == phase::reconnecting) {
+        // Between attempts: only the application's close() ends it here.
+        if (stop_requested_) end_for_good();
+        return;
+    }
     if (transport_) transport_->close();
     session_.on_connection_lost();
-    for (auto& [id, op] : ops_) op->done.notify();  // waiters see finished and throw err_
+    connect_timer_.cancel();
+    tick_timer_.cancel();
+    if (!should_reconnect()) {
+        end_for_good();
+        return;
+    }
+    // Publishes stay pending (the session resends them); a SUBSCRIBE or
+    // UNSUBSCRIBE in flight was dropped by the session: its caller gets the error.
+    phase_ = phase::reconnecting;
+    for (auto it = ops_.begin(); it != ops_.end();) {
+        if (it->second->is_publish) {
+            ++it;
+            continue;
+        }
+        it->second->failed = true;
+        it->second->done.notify();
+        it = ops_.erase(it);
+    }
+    write_ev_.notify();
+    space_ev_.notify();
+    state_ev_.notify();
+    if (!reconnector_running_) {
+        reconnector_running_ = true;
+        asio::co_spawn(ex_, reconnector(shared_from_this()), asio::detached);
+    }
+}
+
+void client::impl::end_for_good() noexcept {
+    phase_ = phase::finished;
+    if (transport_) transport_->close();
+    for (auto& [id, op] : ops_) {
+        op->failed = true;
+        op->done.notify();  // waiters see finished and throw err_
+    }
     ops_.clear();
     connect_timer_.cancel();
     tick_timer_.cancel();
+    backoff_timer_.cancel();
     write_ev_.notify();
     flow_ev_.notify();
     recv_ev_.notify();
@@ -172,7 +212,7 @@ asio::awaitable<void> client::impl::writer(std::shared_ptr<impl> self) {
     impl& s = *self;
     try {
         for (;;) {
-            if (s.phase_ == phase::finished) break;
+            if (s.ended()) break;
             if (s.out_.empty()) {
                 if (s.phase_ == phase::closing) {
                     co_await s.transport_->shutdown();
@@ -268,7 +308,7 @@ asio::awaitable<void> client::impl::reader(std::shared_ptr<impl> self) {
 asio::awaitable<void> client::impl::ticker(std::shared_ptr<impl> self) {
     impl& s = *self;
     try {
-        while (s.phase_ != phase::finished) {
+        while (!s.ended()) {
             if (s.phase_ == phase::closing) {
                 if (now() >= s.close_deadline_) {
                     s.finish();  // the writer could not flush in time

@@ -28,6 +28,22 @@ struct tls_options {
     std::string keylog_file;
 };
 
+/// Automatic reconnection after a connection that had been established is lost
+/// (never after the first connect() fails, an orderly close or DISCONNECT by
+/// the application). Waits min(maximum, initial * 2^n) scaled by a random
+/// factor in [0.5, 1] (jitter, so a fleet does not reconnect in lockstep).
+/// While reconnecting, publish()/disconnect() wait and receive() keeps
+/// waiting; unacknowledged QoS 1/2 messages are resent (DUP when the session
+/// is resumed) and, when the broker has no session, the subscriptions made
+/// through subscribe() are made again. A refusal that retrying cannot fix
+/// (bad credentials, not authorised, banned, bad client id, unsupported
+/// version) ends the client with that error.
+struct reconnect_options {
+    bool enabled = false;
+    std::chrono::milliseconds initial{1000};
+    std::chrono::milliseconds maximum{30'000};
+};
+
 struct client_options {
     std::string host = "localhost";
     std::uint16_t port = 1883;
@@ -49,6 +65,7 @@ struct client_options {
     std::size_t receive_queue = 1024;
     /// Encoded bytes not yet written; publish() waits above this (backpressure).
     std::size_t max_unsent_bytes = 1u << 20;
+    reconnect_options reconnect;
 };
 
 /// Completion of one publish: QoS 0 once queued for writing, QoS 1 on PUBACK,
