@@ -10,9 +10,9 @@ _mq() {
     local words files values
     case $cmd in
         bench)
-            words="--bind-address -A --broker-pid --clients --clock --connect-concurrency --connect-rate --drain --duration --fail-if --help --hist-out --hold --host -h --json --max-unsent --no-nodelay --nodelay --password -P --payload-size --port -p --protocol-version -V --publishers --qos -q --rate --run-id --sub-qos --subscribers --threads --topic --url -L --username -u --warmup --window --color --debug -d --help --log-format --log-level --quiet --version"
-            files="--hist-out"
-            values="--bind-address|-A|--broker-pid|--clients|--clock|--connect-concurrency|--connect-rate|--drain|--duration|--fail-if|--hold|--host|-h|--max-unsent|--password|-P|--payload-size|--port|-p|--protocol-version|-V|--publishers|--qos|-q|--rate|--run-id|--sub-qos|--subscribers|--threads|--topic|--url|-L|--username|-u|--warmup|--window|--color|--log-format|--log-level" ;;
+            words="--bind-address -A --broker-pid --clients --clock --connect-concurrency --connect-rate --drain --duration --fail-if --help --hist-out --hold --host -h --json --max-unsent --no-nodelay --nodelay --output -o --password -P --payload-size --port -p --protocol-version -V --publishers --qos -q --rate --report --run-id --series --sub-qos --subscribers --threads --topic --url -L --username -u --warmup --window --color --debug -d --help --log-format --log-level --quiet --version"
+            files="--hist-out|--report|--series"
+            values="--bind-address|-A|--broker-pid|--clients|--clock|--connect-concurrency|--connect-rate|--drain|--duration|--fail-if|--hold|--host|-h|--max-unsent|--output|-o|--password|-P|--payload-size|--port|-p|--protocol-version|-V|--publishers|--qos|-q|--rate|--run-id|--sub-qos|--subscribers|--threads|--topic|--url|-L|--username|-u|--warmup|--window|--color|--log-format|--log-level" ;;
         broker)
             words="--connect-timeout --help --listen --max-connect-packet --max-connections --max-inflight --max-packet-size --max-queued --port -p --ready-file --receive-maximum --shutdown-timeout --sys-interval --topic-alias-maximum --color --debug -d --help --log-format --log-level --quiet --version"
             files="--ready-file"

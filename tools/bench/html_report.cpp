@@ -111,6 +111,10 @@ struct run_view {
     bool conn = false;
 };
 
+std::string run_label(const run_view& v) {
+    return std::to_string(v.index + 1) + ". " + v.run->label;
+}
+
 std::string legend(const std::vector<const run_view*>& runs) {
     std::string o = "<ul class=\"legend\">\n";
     for (const auto* r : runs) {
@@ -140,7 +144,7 @@ std::string time_chart(const std::string& title, const std::string& id, const st
     double first_t = 0, end_t = 1;
     for (const auto& v : views) {
         if (v.conn != conn_runs || v.series.empty()) continue;
-        svg::line l{id, std::to_string(v.index + 1), v.style, {}};
+        svg::line l{id, std::to_string(v.index + 1), run_label(v), v.style, {}};
         for (const auto& p : v.series) {
             const auto y = value(p);
             if (!y) continue;
@@ -177,7 +181,7 @@ std::string percentile_chart(const std::vector<run_view>& views) {
         // Up to p99.999, but no further than the run's own sample count resolves.
         const double last = std::min(1e5, static_cast<double>(v.latency->count()));
         if (last < 2) continue;
-        svg::line l{"percentile", std::to_string(v.index + 1), v.style, {}};
+        svg::line l{"percentile", std::to_string(v.index + 1), run_label(v), v.style, {}};
         constexpr int steps = 80;
         for (int i = 0; i <= steps; ++i) {
             const double x = 2 * std::pow(last / 2, static_cast<double>(i) / steps);

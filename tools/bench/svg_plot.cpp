@@ -233,6 +233,25 @@ std::string render(const chart& c) {
         // Markers only where lines are short, so single seconds stay visible.
         if (n <= 60) o += "<g>" + marks + "</g>\n";
     }
+    // Legend in the title row, right-aligned: one entry per labelled line.
+    double lx = right;
+    for (auto it = c.lines.rbegin(); it != c.lines.rend(); ++it) {
+        if (it->label.empty()) continue;
+        std::string text = it->label;
+        if (text.size() > 28) {
+            std::size_t cut = 27;  // never inside a UTF-8 sequence
+            while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+            text = text.substr(0, cut) + "…";
+        }
+        lx -= 6.5 * static_cast<double>(text.size()) + 40;
+        if (lx < left + 200) break;  // no room beside the title: the page's caption has it
+        o += fmt::format(R"(<line x1="{0}" y1="13" x2="{1}" y2="13" stroke="{2}" stroke-width="2"{3}/>)"
+                         R"(<text x="{4}" y="17">{5}</text>)"
+                         "\n",
+                         coord(lx), coord(lx + 28), escape(it->style.colour),
+                         it->style.dash.empty() ? "" : fmt::format(R"( stroke-dasharray="{}")", escape(it->style.dash)),
+                         coord(lx + 33), escape(text));
+    }
     if (!any) {
         o += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" fill="#555555">no data</text>)"
                          "\n",

@@ -43,6 +43,7 @@ struct axis {
 struct line {
     std::string id;  // data-series attribute, e.g. "delivered"
     std::string run;  // data-run attribute, e.g. "1"
+    std::string label;  // legend text inside the chart (long labels are shortened)
     line_style style;
     std::vector<std::pair<double, double>> points;  // (x, y) in data units
 };

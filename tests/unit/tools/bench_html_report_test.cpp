@@ -141,16 +141,17 @@ TEST_CASE("svg chart puts values where they belong and leaves out what a log axi
     c.x.max = 10;
     c.y.min = 0;
     c.y.max = 100;
-    c.lines.push_back({"a", "1", svg::run_style(0), {{0, 0}, {10, 100}, {5, 50}}});
+    c.lines.push_back({"a", "1", "run <a>", svg::run_style(0), {{0, 0}, {10, 100}, {5, 50}}});
     const std::string out = svg::render(c);
     // Plot area: x 72..(760-34), y 300-46 (value 0) .. 28 (value 100).
     CHECK(out.find("points=\"72,254 726,28 399,141\"") != std::string::npos);
     CHECK(out.find(">x (s)</text>") != std::string::npos);
     CHECK(out.find(">y (msg/s)</text>") != std::string::npos);
+    CHECK(out.find(">run &lt;a&gt;</text>") != std::string::npos);  // legend, escaped
 
     svg::chart l;
     l.y.log = true;
-    l.lines.push_back({"b", "1", svg::run_style(1), {{1, 0}, {2, 10}, {3, -5}, {4, 1000}}});
+    l.lines.push_back({"b", "1", "", svg::run_style(1), {{1, 0}, {2, 10}, {3, -5}, {4, 1000}}});
     const std::string log_out = svg::render(l);
     const auto pts = log_out.find("points=\"");
     REQUIRE(pts != std::string::npos);
@@ -159,6 +160,11 @@ TEST_CASE("svg chart puts values where they belong and leaves out what a log axi
     CHECK(log_out.find("stroke-dasharray=\"9 4\"") != std::string::npos);  // run 2 is dashed
 
     CHECK(svg::escape("a<b>&\"c'\x01") == "a&lt;b&gt;&amp;&quot;c&#39;?");
+    // A long legend label is shortened on a character boundary (the XML stays valid UTF-8).
+    svg::chart u;
+    u.lines.push_back({"c", "1", std::string(26, 'x') + "ééé", svg::run_style(0), {{0, 1}}});
+    const std::string u_out = svg::render(u);
+    CHECK(u_out.find(">" + std::string(26, 'x') + "…</text>") != std::string::npos);
     CHECK(svg::format_us(850) == "850 µs");
     CHECK(svg::format_us(1200) == "1.2 ms");
     CHECK(svg::format_si(20000) == "20k");
