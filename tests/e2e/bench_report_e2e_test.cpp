@@ -138,6 +138,7 @@ TEST_CASE("bench report and --series/--report refuse bad input with the contract
     CHECK(bad.err.find("not an mq bench summary") != std::string::npos);
     std::ofstream(dir.file("garbage.json")) << "<html>\n";
     CHECK(run_mq({"bench", "report", dir.file("garbage.json")}).exit_code == 65);
+    CHECK(run_mq({"bench", "report", dir.file("a.json"), "--fail-if", "p99>1ms"}).exit_code == 64);
     // -o belongs to bench report; a run writes its page with --report.
     CHECK(run_mq({"bench", "e2e", "-o", dir.file("x.html")}).exit_code == 64);
     // An unwritable output fails before the run starts.

@@ -208,9 +208,10 @@ int run_report_command(const bench_cli& o) {
 
 int finish(nlohmann::json summary, const bench_cli& o, const std::vector<gate>& gates, bool interrupted) {
     const bool failed = attach_gates(summary, evaluate_gates(gates, summary));
-    if (!o.report.empty()) write_file(o.report, html_report({{"run " + summary.value("run_id", ""), summary}}));
     const std::string out = o.json ? summary.dump() + "\n" : summary_text(summary);
     if (write_all(1, out) != 0) return exit_status::io;
+    // After the summary, so a page that cannot be written does not cost the figures.
+    if (!o.report.empty()) write_file(o.report, html_report({{"run " + summary.value("run_id", ""), summary}}));
     if (interrupted) return exit_status::interrupted;
     return failed ? exit_status::check_failed : exit_status::ok;
 }
@@ -224,7 +225,8 @@ int run_bench_command(const bench_cli& o) {
         gates.insert(gates.end(), g->begin(), g->end());
     }
     if (o.scenario == "report") {
-        if (!o.report.empty() || !o.series.empty() || o.json) usage("bench report takes summary files and -o only");
+        if (!o.report.empty() || !o.series.empty() || !o.hist_out.empty() || !o.fail_if.empty() || o.json)
+            usage("bench report takes summary files and -o only");
         return run_report_command(o);
     }
     if (o.output != "-") usage("-o/--output belongs to bench report; a run writes its page with --report");

@@ -160,8 +160,9 @@ void publisher::fill_closed() {
 void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
     const auto& ctx = w.ctx;
     const std::int64_t intended = intended_by_id[id];
+    const std::int64_t now = ctx.stamp_now();
     {
-        auto& c = w.series.at(ctx.stamp_now());
+        auto& c = w.series.at(now);
         ++c.acked;
         if (rc >= 0x80) ++c.errors;
     }
@@ -170,7 +171,7 @@ void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
         if (rc != 0) ++w.stats.ack_failures[fmt::format("0x{:02x}", rc)];
         if (rc < 0x80) {
             ++w.stats.acked_ok;
-            if (ctx.pace) w.stats.ack.record_signed(ctx.stamp_now() - intended);
+            if (ctx.pace) w.stats.ack.record_signed(now - intended);
         }
     }
     if (done) return;
