@@ -106,6 +106,16 @@ std::vector<tick> auto_ticks(const axis& a, double lo, double hi) {
     return out;
 }
 
+// Pixel position and label of every tick inside the axis range.
+std::vector<std::pair<double, std::string>> visible_ticks(const axis& a, const scale& s) {
+    std::vector<std::pair<double, std::string>> out;
+    for (const auto& t : a.ticks.empty() ? auto_ticks(a, s.lo, s.hi) : a.ticks) {
+        if (!s.shows(t.value) || t.value < s.lo - 1e-9 || t.value > s.hi * (1 + 1e-9) + 1e-9) continue;
+        out.emplace_back(s(t.value), t.label);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string escape(std::string_view text) {
@@ -182,23 +192,17 @@ std::string render(const chart& c) {
                          coord(top + 13), escape(b.label));
     }
     // Grid and tick labels.
-    const auto xt = c.x.ticks.empty() ? auto_ticks(c.x, xlo, xhi) : c.x.ticks;
-    for (const auto& t : xt) {
-        if (!sx.shows(t.value) || t.value < xlo - 1e-9 || t.value > xhi * (1 + 1e-9) + 1e-9) continue;
-        const double x = sx(t.value);
+    for (const auto& [x, label] : visible_ticks(c.x, sx)) {
         o += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#d0d0d0" stroke-width="1"/>)"
                          R"(<text x="{0}" y="{3}" text-anchor="middle">{4}</text>)"
                          "\n",
-                         coord(x), coord(top), coord(bottom), coord(bottom + 15), escape(t.label));
+                         coord(x), coord(top), coord(bottom), coord(bottom + 15), escape(label));
     }
-    const auto yt = c.y.ticks.empty() ? auto_ticks(c.y, ylo, yhi) : c.y.ticks;
-    for (const auto& t : yt) {
-        if (!sy.shows(t.value) || t.value < ylo - 1e-9 || t.value > yhi * (1 + 1e-9) + 1e-9) continue;
-        const double y = sy(t.value);
+    for (const auto& [y, label] : visible_ticks(c.y, sy)) {
         o += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="#d0d0d0" stroke-width="1"/>)"
                          R"(<text x="{3}" y="{4}" text-anchor="end">{5}</text>)"
                          "\n",
-                         coord(left), coord(y), coord(right), coord(left - 6), coord(y + 4), escape(t.label));
+                         coord(left), coord(y), coord(right), coord(left - 6), coord(y + 4), escape(label));
     }
     // Axes and their labels.
     o += fmt::format(R"(<path d="M{0} {1}V{2}H{3}" fill="none" stroke="#000000" stroke-width="1"/>)"
