@@ -5,7 +5,7 @@
 set -eu
 PKGS="cmake g++ clang make pkg-config libboost1.81-dev libssl-dev libcli11-dev nlohmann-json3-dev \
 doctest-dev libfmt-dev libsimdjson-dev scdoc mandoc openssl shellcheck \
-mosquitto mosquitto-clients python3-paho-mqtt"
+mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -14,9 +14,11 @@
 
 #include "bench/embedded_broker.hpp"
 #include "bench/fail_if.hpp"
+#include "bench/html_report.hpp"
 #include "bench/merge.hpp"
 #include "bench/resources.hpp"
 #include "bench/scenario.hpp"
+#include "bench/series.hpp"
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
@@ -43,6 +45,9 @@ struct bench_cli {
     std::string clock = "monotonic", run_id;
     bool json = false;
     std::string hist_out;
+    std::string series;       // --series FILE (.csv or NDJSON)
+    std::string report;       // --report FILE.html
+    std::string output = "-";  // bench report: -o FILE
     std::vector<std::string> fail_if;
     int broker_pid = 0;
 };
@@ -174,10 +179,39 @@ bench_config make_config(const bench_cli& o) {
     return c;
 }
 
+[[noreturn]] void cannot_write(const std::string& path) {
+    throw std::system_error(make_error_code(tool_error::io), "cannot write " + path);
+}
+
+// Opens an output file before the run, so a bad path fails in a second, not after the run.
+std::ofstream open_output(const std::string& path) {
+    std::ofstream f(path, std::ios::trunc);
+    if (!f) cannot_write(path);
+    return f;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream f = open_output(path);
+    f << text;
+    f.close();
+    if (!f) cannot_write(path);
+}
+
+// `mq bench report A.json B.json -o cmp.html`: one page from saved --json summaries.
+int run_report_command(const bench_cli& o) {
+    if (o.files.empty()) usage("bench report: name at least one mq bench --json summary file");
+    const std::string html = html_report(load_report_runs(o.files));
+    if (o.output == "-") return write_all(1, html) == 0 ? exit_status::ok : exit_status::io;
+    write_file(o.output, html);
+    return exit_status::ok;
+}
+
 int finish(nlohmann::json summary, const bench_cli& o, const std::vector<gate>& gates, bool interrupted) {
     const bool failed = attach_gates(summary, evaluate_gates(gates, summary));
     const std::string out = o.json ? summary.dump() + "\n" : summary_text(summary);
     if (write_all(1, out) != 0) return exit_status::io;
+    // After the summary, so a page that cannot be written does not cost the figures.
+    if (!o.report.empty()) write_file(o.report, html_report({{"run " + summary.value("run_id", ""), summary}}));
     if (interrupted) return exit_status::interrupted;
     return failed ? exit_status::check_failed : exit_status::ok;
 }
@@ -190,6 +224,12 @@ int run_bench_command(const bench_cli& o) {
         if (!g) usage(err);
         gates.insert(gates.end(), g->begin(), g->end());
     }
+    if (o.scenario == "report") {
+        if (!o.report.empty() || !o.series.empty() || !o.hist_out.empty() || !o.fail_if.empty() || o.json)
+            usage("bench report takes summary files and -o only");
+        return run_report_command(o);
+    }
+    if (o.output != "-") usage("-o/--output belongs to bench report; a run writes its page with --report");
     if (o.scenario == "merge") {
         if (o.files.empty()) usage("bench merge: name at least one --hist-out file");
         auto merged = merge_files(o.files);  // throws usage/no_input
@@ -207,6 +247,20 @@ int run_bench_command(const bench_cli& o) {
     if (o.hist_out.size() > 0) {
         std::ofstream probe(o.hist_out, std::ios::app);
         if (!probe) throw std::system_error(make_error_code(tool_error::io), "cannot write " + o.hist_out);
+    }
+    if (!o.report.empty()) {
+        std::ofstream probe(o.report, std::ios::app);
+        if (!probe) cannot_write(o.report);
+    }
+    // The series is written as each second completes, so `tail -f` follows the run.
+    std::shared_ptr<std::ofstream> series_file;
+    if (!o.series.empty()) {
+        series_file = std::make_shared<std::ofstream>(open_output(o.series));
+        const bool csv = o.series.ends_with(".csv");
+        if (csv) *series_file << series_csv_header() << std::flush;
+        cfg.on_second = [series_file, csv](const series_point& p) {
+            *series_file << (csv ? series_csv_line(p) : to_json(p).dump() + "\n") << std::flush;
+        };
     }
     const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
     const bool embedded = o.host.empty() && o.port.empty() && o.url.empty();
@@ -238,6 +292,10 @@ int run_bench_command(const bench_cli& o) {
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
     broker.reset();
+    if (series_file) {
+        series_file->close();
+        if (!*series_file) cannot_write(o.series);
+    }
     if (!o.hist_out.empty()) {
         std::ofstream f(o.hist_out, std::ios::trunc);
         f << make_hist_dump(r).dump() << '\n';
@@ -252,9 +310,9 @@ void add_bench_command(CLI::App& app) {
     auto o = std::make_shared<bench_cli>();
     auto* cmd =
         app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
-    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge")
-        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge"}));
-    cmd->add_option("files", o->files, "merge: --hist-out files to combine");
+    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge, report")
+        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge", "report"}));
+    cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries");
     cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
     cmd->add_option("-p,--port", o->port, "Broker port (1883)");
     cmd->add_option("-L,--url", o->url, "mqtt://host:port");
@@ -285,6 +343,9 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("--run-id", o->run_id, "Run id, 8 hex digits (random)");
     cmd->add_flag("--json", o->json, "One JSON summary object on stdout");
     cmd->add_option("--hist-out", o->hist_out, "Write every histogram and counter to FILE (for bench merge)");
+    cmd->add_option("--series", o->series, "Write one record per second to FILE (NDJSON, or CSV for .csv)");
+    cmd->add_option("--report", o->report, "Write an HTML page with plots of this run to FILE");
+    cmd->add_option("-o,--output", o->output, "bench report: the HTML file to write (- = stdout)");
     cmd->add_option("--fail-if", o->fail_if, "Gate, e.g. 'p99>5ms,lost>0,rate<10000'; exit 1 when it holds")
         ->allow_extra_args(false);
     cmd->add_option("--broker-pid", o->broker_pid, "Broker process for CPU and RSS figures");

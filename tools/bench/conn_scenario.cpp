@@ -11,6 +11,7 @@
 
 #include "bench/resources.hpp"
 #include "bench/scenario.hpp"
+#include "bench/series_sampler.hpp"
 #include "bench/workers.hpp"
 
 namespace mq::tools::bench {
@@ -31,6 +32,8 @@ struct conn_state {
     histogram handshake;
     clock::time_point last_done;
     std::atomic<bool> all_done{false};
+    // Read by the series sampler on the main thread.
+    std::atomic<std::uint64_t> ok_count{0}, failed_count{0}, lost_count{0};
     bool tearing_down = false;
 
     void launch() {
@@ -55,7 +58,9 @@ struct conn_state {
         auto c = std::make_unique<mqtt::net::bench_connection>(
             *loop, client_options(*cfg, fmt::format("mqb-{:08x}-c{}", cfg->run_id, k)),
             mqtt::net::bench_handlers{nullptr, nullptr, nullptr, [this](std::error_code ec) {
-                                          if (!tearing_down) ++failed["lost: " + ec.message()];
+                                          if (tearing_down) return;
+                                          ++failed["lost: " + ec.message()];
+                                          lost_count.fetch_add(1);
                                       }});
         auto* raw = c.get();
         conns.push_back(std::move(c));
@@ -65,8 +70,10 @@ struct conn_state {
             ++finished;
             if (ec) {
                 ++failed[ec.message()];
+                failed_count.fetch_add(1);
             } else {
                 ++ok;
+                ok_count.fetch_add(1);
                 handshake.record(static_cast<std::uint64_t>((clock::now() - t).count()));
             }
             last_done = clock::now();
@@ -77,6 +84,47 @@ struct conn_state {
             launch();
         });
     }
+};
+
+// One record per second from the start of connecting: connections held and failures.
+class conn_series {
+public:
+    conn_series(const bench_config& cfg, const conn_state& st)
+        : cfg_(cfg), st_(st), start_(clock::now()), resources_(cfg) {}
+
+    clock::time_point next_due() const { return start_ + std::chrono::seconds(sec_ + 1); }
+    /// Completes every whole second so far; `final` also the partial last one.
+    void poll(bool final) {
+        while (clock::now() >= next_due()) add(1.0);
+        if (final) {
+            const double part = std::chrono::duration<double>(clock::now() - (next_due() - std::chrono::seconds(1))).count();
+            if (part >= 0.001) add(std::min(part, 1.0));
+        }
+    }
+    std::vector<series_point> take() { return std::move(points_); }
+
+private:
+    void add(double span) {
+        series_point p;
+        p.t = static_cast<double>(sec_++);
+        p.span_s = span;
+        p.phase = st_.all_done.load() ? "hold" : "connect";
+        const std::uint64_t lost = st_.lost_count.load(), failed = st_.failed_count.load();
+        p.connections = st_.ok_count.load() - std::min(st_.ok_count.load(), lost);
+        p.errors = lost + failed - last_errors_;
+        last_errors_ = lost + failed;
+        resources_.sample(p);
+        if (cfg_.on_second) cfg_.on_second(p);
+        points_.push_back(std::move(p));
+    }
+
+    const bench_config& cfg_;
+    const conn_state& st_;
+    clock::time_point start_;
+    resource_sampler resources_;
+    std::int64_t sec_ = 0;
+    std::uint64_t last_errors_ = 0;
+    std::vector<series_point> points_;
 };
 
 }  // namespace
@@ -99,12 +147,19 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
         st.start = clock::now();
         st.launch();
     });
-    while (!st.all_done.load() && !interrupted.load())
+    conn_series series(cfg, st);
+    while (!st.all_done.load() && !interrupted.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        series.poll(false);
+    }
     // Hold: the broker carries every connection now.
     const auto hold_end = clock::now() + cfg.hold;
-    while (clock::now() < hold_end && !interrupted.load())
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (clock::now() < hold_end && !interrupted.load()) {
+        std::this_thread::sleep_until(std::min({hold_end, series.next_due(), clock::now() + std::chrono::milliseconds(20)}));
+        series.poll(false);
+    }
+    series.poll(true);
+    r.series = series.take();
     const std::uint64_t rss_held = cfg.broker_pid ? pid_rss_kb(*cfg.broker_pid).value_or(0) : 0;
     loop.post([&st] {
         st.tearing_down = true;

@@ -67,6 +67,20 @@ json settings_json(const bench_settings& s) {
     return j;
 }
 
+json histograms_json(const run_result& r) {
+    return {{"intended", r.intended.to_json()},
+            {"service", r.service.to_json()},
+            {"ack", r.ack.to_json()},
+            {"send_lag", r.send_lag.to_json()},
+            {"handshake", r.handshake.to_json()}};
+}
+
+json series_json(const std::vector<series_point>& series) {
+    json a = json::array();
+    for (const auto& p : series) a.push_back(to_json(p));
+    return a;
+}
+
 std::string fmt_num(const json& v) {
     if (v.is_null()) return "-";
     if (v.is_number_unsigned() || v.is_number_integer()) return fmt::format("{}", v.get<std::int64_t>());
@@ -171,7 +185,10 @@ json make_summary(const run_result& r) {
               {"noisy", r.noisy},
               {"notes", std::move(notes)},
               {"errors", std::move(errors)},
-              {"gates", json::array()}};
+              {"gates", json::array()},
+              // For `mq bench report` and merging: the full histograms (§9) and the series (§8).
+              {"histograms", histograms_json(r)},
+              {"series", series_json(r.series)}};
     return s;
 }
 
@@ -197,12 +214,7 @@ json make_hist_dump(const run_result& r) {
             {"settings", settings_json(r.settings)},
             {"window_s", r.window_s},
             {"counts", std::move(counters)},
-            {"histograms",
-             {{"intended", r.intended.to_json()},
-              {"service", r.service.to_json()},
-              {"ack", r.ack.to_json()},
-              {"send_lag", r.send_lag.to_json()},
-              {"handshake", r.handshake.to_json()}}}};
+            {"histograms", histograms_json(r)}};
 }
 
 std::string summary_text(const json& s) {

@@ -10,6 +10,7 @@
 
 #include "bench/fail_if.hpp"
 #include "bench/histogram.hpp"
+#include "bench/series.hpp"
 
 namespace mq::tools::bench {
 
@@ -57,6 +58,7 @@ struct run_result {
     std::uint64_t dup_flags = 0;                        // received PUBLISH packets with DUP set
     std::map<std::string, std::uint64_t> ack_failures;  // "0x10" -> count
     std::vector<std::uint64_t> delivered_per_second;
+    std::vector<series_point> series;  // one record per second, warm-up included (§8)
 
     histogram intended, service, ack, send_lag;  // recorded in open loop only
 

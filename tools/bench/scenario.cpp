@@ -13,6 +13,7 @@
 #include <mqtt/codec/reason.hpp>
 
 #include "bench/resources.hpp"
+#include "bench/series_sampler.hpp"
 #include "bench/workers.hpp"
 #include "common/exit_codes.hpp"
 
@@ -168,9 +169,11 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     ph.ws_stamp = ph.t0_stamp + cfg.warmup.count();
     ph.we_stamp = ph.ws_stamp + cfg.duration.count();
 
+    series_sampler series(cfg, ph, workers, cfg.publishers + cfg.subscribers);
     for (auto& wp : workers) {
         worker& w = *wp;
         run_on(w, [&w] {
+            w.series.set_origin(w.ctx.ph.ws_stamp);
             for (auto& p : w.pubs) p->start();
             w.cpu_timer_start.wait_until(w.ctx.ph.window_start, [&w](bool ok) {
                 if (ok) w.stats.cpu_start_ns = thread_cpu_ns();
@@ -202,10 +205,13 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     const char* term = std::getenv("TERM");
     const bool progress = isatty(2) == 1 && term != nullptr && std::string_view(term) != "dumb";
     std::uint64_t last_sent = 0, last_received = 0;
+    auto next_progress = clock::now() + std::chrono::milliseconds(250);
     auto wait_phase = [&](clock::time_point until, const char* phase) {
         while (clock::now() < until) {
-            if (!sleep_until(std::min(until, clock::now() + std::chrono::milliseconds(250)), interrupted))
-                return false;
+            if (!sleep_until(std::min({until, next_progress, series.next_due()}), interrupted)) return false;
+            series.poll(interrupted);
+            if (clock::now() < next_progress) continue;
+            next_progress += std::chrono::milliseconds(250);
             if (!progress) continue;
             totals();
             const double t = std::chrono::duration<double>(clock::now() - ph.window_start).count();
@@ -222,6 +228,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     const broker_sample b0 = sample_broker(cfg);
     stopped = stopped || !wait_phase(ph.window_end, "window");
     const broker_sample b1 = sample_broker(cfg);
+    series.poll(interrupted);
     if (progress) (void)!::write(2, "\r\033[K", 4);
 
     // Drain: wait for publishers to finish their window and for every expected delivery or ack.
@@ -264,6 +271,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     r.window_s = stopped ? window_done : std::chrono::duration<double>(cfg.duration).count();
     r.sent = sent;
     r.expected = expected;
+    r.series = series.take();
     double gen_cpu_s = 0;
     std::error_code closed_error;
     for (auto& wp : workers) {

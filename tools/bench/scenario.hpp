@@ -47,6 +47,8 @@ struct bench_config {
     /// CPU time of an in-process broker (embedded), ns; empty when external.
     std::function<std::uint64_t()> broker_cpu_ns;
     bool embedded_broker = false;
+    /// Called on the calling thread with each second of the series as it completes (--series).
+    std::function<void(const series_point&)> on_second;
 };
 
 /// Replaces {run}, {pub} and {sub} in a topic template. `run` is 8 hex digits.

@@ -46,6 +46,17 @@ mqtt::net::bench_connection_options client_options(const bench_config& cfg, cons
     return o;
 }
 
+namespace {
+
+void lost_connection(worker& w, std::error_code ec) {
+    if (!w.stats.closed_error) w.stats.closed_error = ec;
+    auto& c = w.series.at(w.ctx.stamp_now());
+    ++c.errors;
+    ++c.closed;
+}
+
+}  // namespace
+
 // ---- publisher ----
 
 publisher::publisher(worker& wk, std::uint32_t i)
@@ -61,8 +72,7 @@ publisher::publisher(worker& wk, std::uint32_t i)
                                              fill_closed();
                                      },
                                      [this](std::error_code ec) {
-                                         if (!w.tearing_down && !w.stats.closed_error)
-                                             w.stats.closed_error = ec;
+                                         if (!w.tearing_down) lost_connection(w, ec);
                                          finish();
                                      }}),
       timer(wk.loop) {
@@ -96,6 +106,7 @@ void publisher::send(std::int64_t intended) {
     const std::uint16_t id = conn.publish(topic, payload, ctx.cfg->pub_qos);
     if (id != 0) intended_by_id[id] = intended;
     ++seq;
+    ++w.series.at(actual).sent;
     if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
         sent_in_window.store(sent_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (ctx.pace) {
@@ -149,12 +160,18 @@ void publisher::fill_closed() {
 void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
     const auto& ctx = w.ctx;
     const std::int64_t intended = intended_by_id[id];
+    const std::int64_t now = ctx.stamp_now();
+    {
+        auto& c = w.series.at(now);
+        ++c.acked;
+        if (rc >= 0x80) ++c.errors;
+    }
     if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
         acked_in_window.store(acked_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (rc != 0) ++w.stats.ack_failures[fmt::format("0x{:02x}", rc)];
         if (rc < 0x80) {
             ++w.stats.acked_ok;
-            if (ctx.pace) w.stats.ack.record_signed(ctx.stamp_now() - intended);
+            if (ctx.pace) w.stats.ack.record_signed(now - intended);
         }
     }
     if (done) return;
@@ -174,8 +191,7 @@ subscriber::subscriber(worker& wk, std::uint32_t i)
            mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr,
                                      nullptr,
                                      [this](std::error_code ec) {
-                                         if (!w.tearing_down && !w.stats.closed_error)
-                                             w.stats.closed_error = ec;
+                                         if (!w.tearing_down) lost_connection(w, ec);
                                      }}) {}
 
 void subscriber::on_message(const mqtt::net::bench_message& m) {
@@ -191,7 +207,13 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
     const auto intended = static_cast<std::int64_t>(h->intended_ns);
     // Across processes (`sub`) the window is by receive time: the publisher's t0 is unknown.
     const std::int64_t key = sub_only ? now : intended;
-    if (!in_window(key, ctx.ph.ws_stamp, ctx.ph.we_stamp)) return;
+    const bool timed = ctx.pace && h->clock_domain == ctx.clock_domain;
+    if (!in_window(key, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
+        // Warm-up and stragglers: in the series only (no loss tracking outside the window).
+        ++w.series.at(now).received;
+        if (timed) w.series.latency(now, now - intended);
+        return;
+    }
     if (h->publisher_id >= streams.size()) {
         if (h->publisher_id > 1'000'000) {
             ++w.stats.foreign;
@@ -204,7 +226,14 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
     if (!s) s = std::make_unique<loss_tracker>();
     first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
     const arrival a = s->observe(h->sequence);
+    if (a == arrival::duplicate) ++w.series.at(now).duplicates;
     if (a == arrival::duplicate || a == arrival::late) return;
+    {
+        auto& c = w.series.at(now);
+        ++c.received;
+        if (a == arrival::reordered) ++c.reordered;
+    }
+    if (timed) w.series.latency(now, now - intended);
     ++received_local;
     received_in_window.store(received_local, std::memory_order_relaxed);
     const auto sec = static_cast<std::size_t>((now - ctx.ph.ws_stamp) / 1'000'000'000);
@@ -212,7 +241,7 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
         if (w.stats.per_second.size() <= sec) w.stats.per_second.resize(sec + 1, 0);
         ++w.stats.per_second[sec];
     }
-    if (ctx.pace && h->clock_domain == ctx.clock_domain) {
+    if (timed) {
         w.stats.intended.record_signed(now - intended);
         w.stats.service.record_signed(now - static_cast<std::int64_t>(h->actual_ns));
     }

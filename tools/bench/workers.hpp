@@ -18,6 +18,7 @@
 #include "bench/loss_tracker.hpp"
 #include "bench/pacing.hpp"
 #include "bench/scenario.hpp"
+#include "bench/series.hpp"
 
 namespace mq::tools::bench::detail {
 
@@ -117,6 +118,7 @@ struct worker {
     std::vector<std::unique_ptr<subscriber>> subs;
     mqtt::net::bench_timer cpu_timer_start, cpu_timer_end;
     worker_stats stats;
+    second_recorder series;  // per-second counts for --series and the report
     std::atomic<std::uint32_t> pubs_done{0};
     bool tearing_down = false;
 };

@@ -23,7 +23,7 @@ const std::map<std::string, std::string> short_flag_registry = {
     {"P", "password"}, {"R", "no-retained"}, {"T", "exclude"}, {"U", "unsubscribe"}, {"V", "protocol-version"},
     {"W", "timeout"}, {"c", "no-clean-start"}, {"d", "debug"}, {"e", "response-topic"}, {"f", "file"},
     {"h", "host"}, {"i", "client-id"}, {"k", "keepalive"}, {"l", "stdin-line"}, {"m", "message"},
-    {"n", "null-message"}, {"p", "port"}, {"q", "qos"}, {"r", "retain"}, {"s", "stdin-file"}, {"t", "topic"},
+    {"n", "null-message"}, {"o", "output"}, {"p", "port"}, {"q", "qos"}, {"r", "retain"}, {"s", "stdin-file"}, {"t", "topic"},
     {"u", "username"}, {"v", "verbose"}, {"x", "session-expiry"},
 };
 
