@@ -105,6 +105,7 @@ asio::awaitable<retained_set> collect_retained(inbox& in, std::chrono::nanosecon
 // Step 5 state: the topics to clear, shared by the publishing workers.
 struct clear_job {
     std::vector<std::string> topics;
+    mqtt::properties props;             // -D publish ... (v5)
     std::vector<mqtt::reason> results;  // PUBACK reason per topic
     std::size_t next = 0;
     std::size_t workers = 0;
@@ -119,6 +120,7 @@ asio::awaitable<void> clear_worker(mqtt::net::client* c, clear_job* job, async_e
             m.topic = job->topics[i];
             m.level = mqtt::qos::at_least_once;
             m.retain = true;  // zero-length payload: delete the retained message
+            m.props = job->props;
             job->results[i] = (co_await c->publish(std::move(m))).reason_code;
         }
     } catch (...) {
@@ -190,9 +192,11 @@ int run_retain_clear(retain_clear_options& o) {
             s.no_local = v5;
             subs.push_back(std::move(s));
         }
+        const mqtt::properties sub_props = v5 ? conn.subscribe_props : mqtt::properties{};
+        if (v5) job.props = conn.publish_props;
         asio::co_spawn(ex, read_into(client.get(), &in), asio::detached);
         // A partly refused SUBSCRIBE would hide retained messages: any refusal is fatal.
-        if (const int refused = suback_exit_code(co_await client->subscribe(subs), subs, true); refused != 0) {
+        if (const int refused = suback_exit_code(co_await client->subscribe(subs, sub_props), subs, true); refused != 0) {
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return refused;
         }
@@ -255,7 +259,7 @@ int run_retain_clear(retain_clear_options& o) {
         // Step 6: SUBSCRIBE again (retained messages are re-sent for an
         // existing subscription with Retain Handling 0 [MQTT-3.3.1-9]).
         in.queue.clear();
-        if (const int refused = suback_exit_code(co_await client->subscribe(subs), subs, true); refused != 0) {
+        if (const int refused = suback_exit_code(co_await client->subscribe(subs, sub_props), subs, true); refused != 0) {
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return refused;
         }

@@ -111,13 +111,9 @@ int run_rr(rr_options& o) {
     if (topic.empty()) throw std::system_error(tool_error::usage, "-t TOPIC is required");
     if (auto ec = mqtt::check_topic_name(topic))
         throw std::system_error(tool_error::usage, fmt::format("invalid topic '{}': {}", topic, ec.message()));
-    // --response-topic (a publish flag) is another spelling of -e.
-    if (const auto* rt = conn.publish_props.get_string(property_id::response_topic)) {
-        if (!o.response_topic.empty() && o.response_topic != *rt)
-            throw std::system_error(tool_error::usage, "-e and --response-topic name different topics");
-        o.response_topic = *rt;
-        conn.publish_props.remove(property_id::response_topic);
-    }
+    // mq rr sets the Response Topic (from -e) and Correlation Data itself.
+    if (conn.publish_props.has(property_id::response_topic))
+        throw std::system_error(tool_error::usage, "give the response topic with -e, not -D publish response-topic");
     if (!o.response_topic.empty()) {
         if (auto ec = mqtt::check_topic_name(o.response_topic)) {
             throw std::system_error(tool_error::usage,
@@ -125,7 +121,7 @@ int run_rr(rr_options& o) {
         }
     }
     if (conn.publish_props.has(property_id::correlation_data))
-        throw std::system_error(tool_error::usage, "mq rr makes its own random Correlation Data");
+        throw std::system_error(tool_error::usage, "mq rr makes its own random Correlation Data (no -D correlation-data)");
     const mqtt::qos level = parse_qos(o.qos, "-q");
     const auto wanted = parse_count(o.responses);
     if (!wanted || *wanted == 0) throw std::system_error(tool_error::usage, "--responses needs a count >= 1");
@@ -280,11 +276,10 @@ int run_rr(rr_options& o) {
 void add_rr_command(CLI::App& app) {
     auto o = std::make_shared<rr_options>();
     auto* cmd = app.add_subcommand("rr", "Send a request and print the response (MQTT 5 request/response)");
-    o->conn.add_to(*cmd, true);
+    o->conn.add_to(*cmd, true, false);
     o->topic_opt = cmd->add_option("-t,--topic", o->topic, "Request topic");
-    // Long form: --response-topic, registered with the publish flags.
-    cmd->add_option("-e", o->response_topic,
-                    "Response topic (default: broker's Response Information or mq/rr/<random>)");
+    cmd->add_option("-e,--response-topic", o->response_topic,
+                    "Response topic (default: Response Information + random, or mq/rr/<random>)");
     cmd->add_option("-q,--qos", o->qos, "QoS of the request and the response subscription (default 0)");
     o->message_opt = cmd->add_option("-m,--message", o->message, "Request payload");
     o->file_opt = cmd->add_option("-f,--file", o->file, "Send the contents of FILE as the request");

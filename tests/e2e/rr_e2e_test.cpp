@@ -228,5 +228,7 @@ TEST_CASE("e2e rr without a responder: -W exits 124 with nothing on stdout; usag
     CHECK(run_mq({"rr", "-p", p, "-t", "e2e/rr/+", "-m", "x"}).exit_code == 64);           // wildcard topic
     CHECK(run_mq({"rr", "-p", p, "-t", "a", "-e", "r/#", "-m", "x"}).exit_code == 64);     // wildcard -e
     CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "--responses", "0"}).exit_code == 64);
-    CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "--correlation-data", "c"}).exit_code == 64);
+    CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "--correlation-data", "c"}).exit_code == 64);  // not an rr option
+    CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "-D", "publish", "correlation-data", "c"}).exit_code == 64);
+    CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "-D", "publish", "response-topic", "r"}).exit_code == 64);
 }
