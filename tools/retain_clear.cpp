@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,6 +24,8 @@
 #include "common/encoding.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
+#include "common/output_format.hpp"
+#include "common/progress.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
 
@@ -80,7 +84,7 @@ using retained_set = std::map<std::string, std::size_t>;
 
 // Steps 2 and 6: retained messages until `idle` passes without one; live
 // messages are ignored. The clock starts now (the SUBACK has just arrived).
-asio::awaitable<retained_set> collect_retained(inbox& in, std::chrono::nanoseconds idle) {
+asio::awaitable<retained_set> collect_retained(inbox& in, std::chrono::nanoseconds idle, progress_line& progress) {
     retained_set found;
     auto deadline = clock::now() + idle;
     for (;;) {
@@ -91,6 +95,7 @@ asio::awaitable<retained_set> collect_retained(inbox& in, std::chrono::nanosecon
             found[m.topic] = m.payload.size();
             deadline = clock::now() + idle;
         }
+        progress.update([&] { return fmt::format("retain-clear: collecting, {} retained", found.size()); });
         if (in.closed) {
             if (in.error) std::rethrow_exception(in.error);
             throw std::system_error(mqtt::net::net_error::connection_lost, "connection lost");
@@ -107,8 +112,9 @@ struct clear_job {
     std::vector<std::string> topics;
     mqtt::properties props;             // -D publish ... (v5)
     std::vector<mqtt::reason> results;  // PUBACK reason per topic
-    std::size_t next = 0;
+    std::size_t next = 0, acked = 0;
     std::size_t workers = 0;
+    progress_line* progress = nullptr;
     std::exception_ptr error;
 };
 
@@ -122,6 +128,9 @@ asio::awaitable<void> clear_worker(mqtt::net::client* c, clear_job* job, async_e
             m.retain = true;  // zero-length payload: delete the retained message
             m.props = job->props;
             job->results[i] = (co_await c->publish(std::move(m))).reason_code;
+            ++job->acked;
+            job->progress->update(
+                [job] { return fmt::format("retain-clear: clearing {}/{}", job->acked, job->topics.size()); });
         }
     } catch (...) {
         if (!job->error) job->error = std::current_exception();
@@ -131,7 +140,8 @@ asio::awaitable<void> clear_worker(mqtt::net::client* c, clear_job* job, async_e
 
 void append_record(std::string& out, bool json, const std::string& topic, std::size_t len, std::string_view action) {
     if (!json) {
-        out += topic;
+        // Control bytes in a topic print as \xNN on a terminal (§5.1).
+        out += isatty(1) != 0 ? escape_controls(topic) : topic;
         out += '\n';
         return;
     }
@@ -179,6 +189,8 @@ int run_retain_clear(retain_clear_options& o) {
     inbox in(ex);
     clear_job job;
     async_event cleared(ex);
+    progress_line progress;
+    job.progress = &progress;
 
     auto body = [&]() -> asio::awaitable<int> {
         client = co_await connect_client(ex, conn, log);
@@ -201,7 +213,7 @@ int run_retain_clear(retain_clear_options& o) {
             co_return refused;
         }
         // Step 2.
-        const retained_set found = co_await collect_retained(in, idle);
+        const retained_set found = co_await collect_retained(in, idle, progress);
         // Step 3: exclusions, then the --max guard.
         auto excluded = [&](const std::string& topic) {
             for (const auto& x : o.excludes)
@@ -212,6 +224,7 @@ int run_retain_clear(retain_clear_options& o) {
             if (!excluded(topic)) job.topics.push_back(topic);
         }
         if (max && job.topics.size() > *max) {
+            progress.clear();
             print_error(fmt::format("{} retained topics match, more than --max {}; nothing cleared",
                                     job.topics.size(), *max));
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
@@ -228,6 +241,7 @@ int run_retain_clear(retain_clear_options& o) {
             co_await cleared.wait();
             if (job.error) std::rethrow_exception(job.error);
         }
+        progress.clear();
         std::string out;
         int failure = 0;
         std::size_t next_cleared = 0;
@@ -263,7 +277,8 @@ int run_retain_clear(retain_clear_options& o) {
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return refused;
         }
-        const retained_set left = co_await collect_retained(in, idle);
+        const retained_set left = co_await collect_retained(in, idle, progress);
+        progress.clear();
         std::size_t remaining = 0;
         for (const auto& [topic, len] : left) {
             if (excluded(topic)) continue;
@@ -273,7 +288,8 @@ int run_retain_clear(retain_clear_options& o) {
         co_await disconnect_quietly(client.get(), conn.disconnect_props);
         co_return remaining > 0 ? exit_status::check_failed : 0;
     };
-    return runner.run(body, [](stop_reason r) {
+    return runner.run(body, [&progress](stop_reason r) {
+        progress.clear();
         return r == stop_reason::timeout ? exit_status::timeout : exit_status::interrupted;
     });
 }

@@ -178,7 +178,8 @@ int run_rr(rr_options& o) {
         subs[0].filter = response_topic;
         subs[0].max_qos = level;
         if (const int refused = suback_exit_code(co_await client->subscribe(subs), subs, true); refused != 0) {
-            shutdown();
+            closing = true;
+            co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return refused;
         }
 
@@ -193,7 +194,8 @@ int run_rr(rr_options& o) {
                                        conn.payload_must_be_utf8);
             !why.empty()) {
             print_error(why);
-            shutdown();
+            closing = true;
+            co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return exit_status::data;
         }
         asio::co_spawn(ex, send_request(client.get(), std::move(request), &req_state, [&] { shutdown(); }),

@@ -46,6 +46,7 @@ TEST_CASE("e2e retain-clear --dry-run lists exact bytes and clears nothing") {
                      "300ms"});
     CHECK(r.exit_code == 0);
     CHECK(r.out == "rc/a/1\nrc/a/2\n");
+    CHECK(r.err.empty());  // no progress line when stderr is not a terminal
     r = run_mq({"retain-clear", "-p", p, "-t", "rc/a/#", "-T", "rc/a/keep/#", "--dry-run", "--json",
                 "--idle-timeout", "300ms"});
     CHECK(r.exit_code == 0);
@@ -127,4 +128,15 @@ TEST_CASE("e2e retain-clear refuses wildcard-only filters without --all; leading
     CHECK(r.exit_code == 0);
     CHECK(r.out == "$rc4/t\n");
     CHECK(retained_under(p, "$rc4/#").empty());
+}
+
+TEST_CASE("e2e retain-clear -W bounds the whole command with 124") {
+    e2e_broker broker;
+    const std::string p = broker.port_text();
+    retain(p, "rc5/t", "t");
+    // The idle timeout alone would take 5 s.
+    const auto r = run_mq({"retain-clear", "-p", p, "-t", "rc5/#", "--idle-timeout", "5s", "-W", "300ms"}, {}, 10s);
+    CHECK(r.exit_code == 124);
+    CHECK(r.out.empty());
+    CHECK(retained_under(p, "rc5/#") == "rc5/t t\n");
 }
