@@ -232,3 +232,20 @@ TEST_CASE("e2e rr without a responder: -W exits 124 with nothing on stdout; usag
     CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "-D", "publish", "correlation-data", "c"}).exit_code == 64);
     CHECK(run_mq({"rr", "-p", p, "-t", "a", "-m", "x", "-D", "publish", "response-topic", "r"}).exit_code == 64);
 }
+
+TEST_CASE("e2e rr --expect counts only responses satisfying the predicate") {
+    e2e_broker broker;
+    responder resp(broker.port(), "e2e/rr/req-expect", mqtt::protocol_version::v5, [](const mqtt::publish&) {
+        return std::vector<reply>{
+            {R"({"status":"busy"})", std::nullopt, ""},
+            {R"({"status":"ok","n":2})", std::nullopt, ""},
+        };
+    });
+    REQUIRE(resp.ready());
+    const auto r = run_mq({"rr", "-p", broker.port_text(), "-t", "e2e/rr/req-expect", "-n", "--expect",
+                           R"(payload.status == "ok")", "-F", "%l:%p", "-W", "10s"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == R"(21:{"status":"ok","n":2})" "\n");
+    REQUIRE(resp.requests().size() == 1);
+    CHECK(resp.requests()[0].payload.empty());
+}
