@@ -4,8 +4,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -17,15 +15,14 @@
 #include <fmt/format.h>
 
 #include <mqtt/codec/topic.hpp>
-#include <mqtt/codec/utf8.hpp>
 
 #include "commands.hpp"
 #include "common/connection_options.hpp"
 #include "common/duration.hpp"
-#include "common/encoding.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
 #include "common/ndjson.hpp"
+#include "common/publish_checks.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
 
@@ -210,30 +207,13 @@ void read_stdin(std::shared_ptr<batch_queue> q, reader_config cfg) {
     q->finish(status, bad);
 }
 
-std::size_t varint_size(std::size_t v) { return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4; }
-
-// Upper bound of the encoded PUBLISH size, for the broker's Maximum Packet Size.
-std::size_t publish_size(const mqtt::publish& m, bool v5) {
-    std::size_t props = 0;
-    for (const auto& p : m.props.items) {
-        props += 1;
-        if (const auto* s = std::get_if<std::string>(&p.value)) props += 2 + s->size();
-        else if (const auto* b = std::get_if<mqtt::binary>(&p.value)) props += 2 + b->size();
-        else if (const auto* kv = std::get_if<mqtt::string_pair>(&p.value)) props += 4 + kv->first.size() + kv->second.size();
-        else props += 4;
-    }
-    std::size_t body = 2 + m.topic.size() + (m.level != mqtt::qos::at_most_once ? 2 : 0) + m.payload.size();
-    if (v5) body += varint_size(props) + props;
-    return 1 + varint_size(body) + body;
-}
-
 class publisher {
 public:
     publisher(asio::any_io_executor ex, mqtt::net::client& c, const pub_options& o, const resolved_connection& rc)
         : ex_(ex), client_(c), opts_(o), conn_(rc), window_ev_(ex) {
         window_ = rc.client.max_inflight;
         const auto& ack = c.connack_info();
-        if (auto m = ack.props.get_int(property_id::maximum_packet_size)) max_packet_ = *m;
+        max_packet_ = broker_max_packet(ack);
         v5_ = c.version() == mqtt::protocol_version::v5;
     }
 
@@ -244,13 +224,8 @@ public:
             if (p.id == property_id::user_property || !m.props.has(p.id)) m.props.items.push_back(p);
         }
         if (!v5_) m.props.items.clear();
-        if (conn_.payload_must_be_utf8 && mqtt::check_utf8(as_text(m.payload)) == mqtt::utf8_status::invalid) {
-            fail(exit_status::data, fmt::format("payload for '{}' is not valid UTF-8 (--payload-format 1)", m.topic));
-            co_return;
-        }
-        if (publish_size(m, v5_) > max_packet_) {
-            fail(exit_status::data, fmt::format("message for '{}' is larger than the broker's Maximum Packet Size ({} bytes)",
-                                                m.topic, max_packet_));
+        if (auto why = publish_problem(m, v5_, max_packet_, conn_.payload_must_be_utf8); !why.empty()) {
+            fail(exit_status::data, why);
             co_return;
         }
         if (m.level == mqtt::qos::at_most_once) {
@@ -315,12 +290,6 @@ private:
     std::exception_ptr error_;
 };
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::system_error(tool_error::no_input, "cannot open '" + path + "'");
-    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 int run_pub(pub_options& o) {
     // --- validation, before anything is sent ---
     const int sources = (o.message_opt->count() > 0) + (o.file_opt->count() > 0) + o.stdin_all + o.stdin_lines +
@@ -352,7 +321,7 @@ int run_pub(pub_options& o) {
     // Single-message payloads are read before connecting (66/74 without traffic).
     std::vector<std::uint8_t> payload;
     if (o.message_opt->count() > 0) payload.assign(o.message.begin(), o.message.end());
-    else if (o.file_opt->count() > 0) payload = read_file(o.file);
+    else if (o.file_opt->count() > 0) payload = read_payload_file(o.file);
     else if (o.stdin_all) read_all(0, payload);
 
     auto log = make_tool_logger();

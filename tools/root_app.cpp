@@ -31,6 +31,8 @@ void build_root_app(CLI::App& app) {
     app.add_option("--profile", g.profile, "Apply the config file's [profile.NAME] section");
     add_pub_command(app);
     add_sub_command(app);
+    add_rr_command(app);
+    add_retain_clear_command(app);
     add_broker_command(app);
     add_bench_command(app);
     add_completion_command(app);

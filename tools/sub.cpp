@@ -11,8 +11,6 @@
 
 #include <cstring>
 
-#include <unistd.h>
-
 #include <mqtt/codec/topic.hpp>
 #include <mqtt/net/errors.hpp>
 
@@ -22,6 +20,7 @@
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
 #include "common/globals.hpp"
+#include "common/message_output.hpp"
 #include "common/output_format.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
@@ -35,39 +34,22 @@ using clock = std::chrono::steady_clock;
 struct sub_options {
     connection_options conn;
     std::vector<std::string> topics, excludes, unsubscribes, expects;
-    std::string qos = "0", format, payload_encoding, count, idle_timeout, duration, wait_first;
+    output_options output;
+    std::string qos = "0", count, idle_timeout, duration, wait_first;
     std::string retain_handling, sub_id;
-    bool verbose = false, json = false, no_delim = false, print0 = false, exit_after_suback = false;
-    bool skip_retained = false, retained_only = false, strict = false, raw = false;
+    bool exit_after_suback = false;
+    bool skip_retained = false, retained_only = false, strict = false;
     bool no_local = false, retain_as_published = false;
-    CLI::Option* format_opt = nullptr;
     CLI::Option* count_opt = nullptr;
 };
 
 enum class ended_by : std::uint8_t { none, count, goal, duration, idle, wait_first, retained_done, stdout_closed };
-
-std::chrono::nanoseconds duration_arg(const std::string& text, const char* name) {
-    auto d = parse_duration(text);
-    if (!d) throw std::system_error(tool_error::usage, fmt::format("{}: invalid duration '{}'", name, text));
-    return *d;
-}
 
 // The plain filter of a subscription ("$share/g/a/+" -> "a/+").
 std::string_view match_filter(std::string_view f) {
     std::error_code ec;
     if (auto s = mqtt::parse_shared(f, ec)) return s->filter;
     return f;
-}
-
-// A free function, not a lambda: the coroutine must not refer to a closure
-// that dies when the caller returns (GCC 12 coroutine rules).
-asio::awaitable<void> disconnect_quietly(mqtt::net::client* c, mqtt::properties props) {
-    try {
-        co_await c->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, std::move(props)});
-    } catch (...) {
-        // Already gone; close() below is enough.
-    }
-    c->close();
 }
 
 int run_sub(sub_options& o) {
@@ -83,41 +65,19 @@ int run_sub(sub_options& o) {
             }
         }
     }
-    std::optional<format_string> fmt_spec;
-    if (o.format_opt->count() > 0) {
-        std::string err;
-        fmt_spec = format_string::compile(o.format, err);
-        if (!fmt_spec) throw std::system_error(tool_error::usage, "-F: " + err);
-    }
-    if ((o.json ? 1 : 0) + (o.verbose ? 1 : 0) + (fmt_spec ? 1 : 0) > 1) {
-        throw std::system_error(tool_error::usage, "-v, -F and --json are mutually exclusive");
-    }
-    payload_encoding enc = payload_encoding::automatic;
-    if (!o.payload_encoding.empty()) {
-        if (o.payload_encoding == "base64") enc = payload_encoding::base64;
-        else if (o.payload_encoding == "hex") enc = payload_encoding::hex;
-        else if (o.payload_encoding == "json") enc = payload_encoding::json;
-        else if (o.payload_encoding != "utf8" && o.payload_encoding != "auto")
-            throw std::system_error(tool_error::usage, "--payload-encoding must be utf8, base64, hex or json");
-    }
+    const message_printer printer(o.output);
     std::uint64_t count = 0;
     if (o.count_opt->count() > 0) {
         auto n = parse_count(o.count);
         if (!n || *n == 0) throw std::system_error(tool_error::usage, "-C needs a count >= 1");
         count = *n;
     }
-    std::vector<predicate> expects;
-    for (const auto& e : o.expects) {
-        std::string err;
-        auto p = parse_predicate(e, err);
-        if (!p) throw std::system_error(tool_error::usage, fmt::format("--expect '{}': {}", e, err));
-        expects.push_back(std::move(*p));
-    }
+    const std::vector<predicate> expects = parse_expect_options(o.expects);
     if (!expects.empty() && count == 0) count = 1;
     std::optional<std::chrono::nanoseconds> idle, duration, wait_first;
-    if (!o.idle_timeout.empty()) idle = duration_arg(o.idle_timeout, "--idle-timeout");
-    if (!o.duration.empty()) duration = duration_arg(o.duration, "--duration");
-    if (!o.wait_first.empty()) wait_first = duration_arg(o.wait_first, "--wait-first");
+    if (!o.idle_timeout.empty()) idle = duration_option(o.idle_timeout, "--idle-timeout");
+    if (!o.duration.empty()) duration = duration_option(o.duration, "--duration");
+    if (!o.wait_first.empty()) wait_first = duration_option(o.wait_first, "--wait-first");
     if (o.retained_only && !idle) idle = std::chrono::seconds(1);
     const bool has_goal = count > 0 || o.exit_after_suback;
 
@@ -146,8 +106,6 @@ int run_sub(sub_options& o) {
             conn.client.connect.props.set_int(property_id::receive_maximum, static_cast<std::uint32_t>(count));
     }
 
-    const bool tty = isatty(1) != 0;
-    const char delimiter = o.print0 ? '\0' : '\n';
     auto log = make_tool_logger();
     command_runner runner(conn.timeout);
     auto ex = runner.executor();
@@ -217,17 +175,8 @@ int run_sub(sub_options& o) {
         }
         if (!v5) sub_props = {};
         const auto ack = co_await client->subscribe(subs, sub_props);
-        std::size_t refused = 0;
-        bool denied = false;
-        for (std::size_t i = 0; i < ack.reason_codes.size(); ++i) {
-            if (!mqtt::is_failure(ack.reason_codes[i])) continue;
-            ++refused;
-            denied = denied || ack.reason_codes[i] == mqtt::reason::not_authorized;
-            print_warning(fmt::format("subscription to '{}' refused: {}", i < subs.size() ? subs[i].filter : "?",
-                                      describe_reason(ack.reason_codes[i])));
-        }
-        if (refused > 0 && (refused == ack.reason_codes.size() || o.strict)) {
-            exit_code = denied ? exit_status::not_authorized : exit_status::protocol;
+        if (const int refused = suback_exit_code(ack, subs, o.strict); refused != 0) {
+            exit_code = refused;
             shutdown();
         }
         if (o.exit_after_suback && exit_code == 0) {
@@ -266,26 +215,14 @@ int run_sub(sub_options& o) {
                 if (mqtt::topic_matches(match_filter(f), msg->topic)) filters.push_back(f);
             }
             const received_message rm{*msg, std::chrono::system_clock::now(), filters};
-            record.clear();
-            if (o.json) {
-                append_ndjson(rm, enc, record);
-            } else if (fmt_spec) {
-                fmt_spec->render(rm, record);
-            } else {
-                append_plain(rm, o.verbose, record);
-            }
-            if (tty && !o.raw && !o.json) record = escape_controls(record);
-            if (!o.no_delim) record.push_back(delimiter);
-            while (!writer.try_push(record)) {
-                if (writer.status() != stdout_writer::state::ok) break;
-                co_await space.wait();
-            }
-            if (writer.status() == stdout_writer::state::closed) {
+            printer.render(rm, record);
+            const auto written = co_await push_record(writer, space, record);
+            if (written == stdout_writer::state::closed) {
                 ended = ended_by::stdout_closed;  // the reader left: DISCONNECT, exit 0 (§1)
                 shutdown();
                 continue;
             }
-            if (writer.status() == stdout_writer::state::failed) {
+            if (written == stdout_writer::state::failed) {
                 print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
                 exit_code = exit_status::io;
                 shutdown();
@@ -345,13 +282,7 @@ void add_sub_command(CLI::App& app) {
     cmd->add_option("-U,--unsubscribe", o->unsubscribes, "Unsubscribe from FILTER first (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("-R,--no-retained", o->skip_retained, "Do not print retained messages");
-    cmd->add_flag("-v,--verbose", o->verbose, "Print 'topic payload'");
-    o->format_opt = cmd->add_option("-F,--format", o->format, "Output format (%t %p %l %q %r %x %b %j ...)");
-    cmd->add_flag("--json", o->json, "One NDJSON record per message");
-    cmd->add_option("--payload-encoding", o->payload_encoding, "--json payload: base64, hex or json");
-    cmd->add_flag("-N,--no-delimiter", o->no_delim, "No delimiter after each message");
-    cmd->add_flag("-0,--print0", o->print0, "NUL instead of newline after each message");
-    cmd->add_flag("--raw", o->raw, "Do not escape control bytes on a terminal");
+    o->output.add_to(*cmd);
     o->count_opt = cmd->add_option("-C,--count", o->count, "Exit 0 after N messages");
     cmd->add_flag("-E,--exit-after-suback", o->exit_after_suback, "Exit 0 once subscribed");
     cmd->add_flag("--retained-only", o->retained_only, "Print retained messages, end at the first live one");

@@ -207,7 +207,7 @@ std::string random_client_id(std::string_view prefix) {
     return fmt::format("{}{:08x}", prefix, static_cast<std::uint32_t>(r));
 }
 
-void connection_options::add_to(CLI::App& app, bool publish_flags) {
+void connection_options::add_to(CLI::App& app, bool publish_flags, bool correlation_flags) {
     add_text(app, url_, "-L,--url", "Broker URL: mqtt[s]://[user[:pass]@]host[:port][/topic][?client_id=..]");
     add_text(app, host_, "-h,--host", "Broker host (default localhost)");
     add_text(app, port_, "-p,--port", "Broker port (1883, 8883 TLS, 80 ws, 443 wss)");
@@ -261,16 +261,20 @@ void connection_options::add_to(CLI::App& app, bool publish_flags) {
                         ->expected(3, 4)
                         ->trigger_on_parse();
     if (publish_flags) {
-        publish_flag_opts_ = {
-            app.add_option("--content-type", content_type_, "Content Type of the message"),
-            app.add_option("--response-topic", response_topic_, "Response Topic of the message"),
-            app.add_option("--correlation-data", correlation_data_, "Correlation Data (text:, hex:, base64:)"),
+        publish_flag_opts_ = {app.add_option("--content-type", content_type_, "Content Type of the message")};
+        if (correlation_flags) {
+            publish_flag_opts_.push_back(
+                app.add_option("--response-topic", response_topic_, "Response Topic of the message"));
+            publish_flag_opts_.push_back(
+                app.add_option("--correlation-data", correlation_data_, "Correlation Data (text:, hex:, base64:)"));
+        }
+        publish_flag_opts_.insert(publish_flag_opts_.end(), {
             app.add_option("--message-expiry", message_expiry_, "Message Expiry Interval in seconds"),
             app.add_option("--payload-format", payload_format_, "Payload Format Indicator 0|1 (1 checks UTF-8)"),
             app.add_option("--user-property", user_properties_, "User Property KEY=VALUE (repeatable)")
                 ->allow_extra_args(false),
             app.add_option("--topic-alias", topic_alias_, "Topic Alias"),
-        };
+        });
     }
 }
 

@@ -41,8 +41,10 @@ class connection_options {
 public:
     /// Registers the options on `app`; `publish_flags` adds the per-property
     /// publish flags (--content-type, --response-topic, --correlation-data,
-    /// --message-expiry, --payload-format, --user-property, --topic-alias).
-    void add_to(CLI::App& app, bool publish_flags);
+    /// --message-expiry, --payload-format, --user-property, --topic-alias);
+    /// `correlation_flags` false leaves out --response-topic and
+    /// --correlation-data (mq rr sets both itself).
+    void add_to(CLI::App& app, bool publish_flags, bool correlation_flags = true);
 
     /// Resolves to client options. Throws std::system_error with
     /// tool_error::usage (bad or conflicting command-line value), tool_error::config

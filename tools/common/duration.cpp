@@ -3,6 +3,12 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "common/exit_codes.hpp"
 
 namespace mq::tools {
 namespace {
@@ -108,6 +114,12 @@ std::optional<std::uint64_t> parse_count(std::string_view text) noexcept {
     const long double frac = d->fraction * static_cast<long double>(mult);
     if (std::fabs(frac - std::round(frac)) > 1e-9L) return std::nullopt;
     return scale(*d, mult);
+}
+
+std::chrono::nanoseconds duration_option(std::string_view text, std::string_view name) {
+    auto d = parse_duration(text);
+    if (!d) throw std::system_error(tool_error::usage, fmt::format("{}: invalid duration '{}'", name, text));
+    return *d;
 }
 
 }  // namespace mq::tools

@@ -21,4 +21,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) noexcept;
 /// The result must be a whole number. nullopt on bad syntax or overflow.
 std::optional<std::uint64_t> parse_count(std::string_view text) noexcept;
 
+/// parse_duration for the value of option `name`; throws
+/// std::system_error(tool_error::usage) naming the option on a bad value.
+std::chrono::nanoseconds duration_option(std::string_view text, std::string_view name);
+
 }  // namespace mq::tools

@@ -16,6 +16,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <fmt/format.h>
 
+#include "common/exit_codes.hpp"
+#include "common/globals.hpp"
+
 namespace mq::tools {
 namespace asio = boost::asio;
 
@@ -139,6 +142,29 @@ std::function<void()> async_event::notifier() {
 std::string describe_reason(mqtt::reason r) {
     const auto v = static_cast<std::uint8_t>(r);
     return fmt::format("0x{:02X} {}", v, mqtt::reason_name(v));
+}
+
+asio::awaitable<void> disconnect_quietly(mqtt::net::client* c, mqtt::properties props) {
+    try {
+        co_await c->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, std::move(props)});
+    } catch (...) {
+        // Already gone; close() below is enough.
+    }
+    c->close();
+}
+
+int suback_exit_code(const mqtt::suback& ack, const std::vector<mqtt::subscription>& subs, bool strict) {
+    std::size_t refused = 0;
+    bool denied = false;
+    for (std::size_t i = 0; i < ack.reason_codes.size(); ++i) {
+        if (!mqtt::is_failure(ack.reason_codes[i])) continue;
+        ++refused;
+        denied = denied || ack.reason_codes[i] == mqtt::reason::not_authorized;
+        print_warning(fmt::format("subscription to '{}' refused: {}", i < subs.size() ? subs[i].filter : "?",
+                                  describe_reason(ack.reason_codes[i])));
+    }
+    if (refused == 0 || (refused < ack.reason_codes.size() && !strict)) return 0;
+    return denied ? exit_status::not_authorized : exit_status::protocol;
 }
 
 asio::awaitable<std::unique_ptr<mqtt::net::client>> connect_client(asio::any_io_executor ex, resolved_connection& conn,

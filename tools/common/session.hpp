@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -69,5 +71,15 @@ boost::asio::awaitable<std::unique_ptr<mqtt::net::client>> connect_client(boost:
 
 /// Human-readable reason: "0x87 Not authorized".
 std::string describe_reason(mqtt::reason r);
+
+/// Sends DISCONNECT with `props`, ignoring a connection that is already gone,
+/// then closes the socket. A free function so a detached coroutine refers to no
+/// closure that may die first (GCC 12 coroutine rules).
+boost::asio::awaitable<void> disconnect_quietly(mqtt::net::client* c, mqtt::properties props);
+
+/// Warns on stderr about each refused filter of `ack` and returns the exit
+/// status the refusals call for: 0 when none or (unless `strict`) only some were
+/// refused; otherwise 77 if any refusal was 0x87, else 76.
+int suback_exit_code(const mqtt::suback& ack, const std::vector<mqtt::subscription>& subs, bool strict);
 
 }  // namespace mq::tools
