@@ -308,7 +308,7 @@ void add_retain_clear_command(CLI::App& app) {
     cmd->add_option("--max", o->max, "Clear nothing (exit 1) when more than N topics match");
     cmd->add_flag("--all", o->all, "Allow filters made only of wildcards (#, +/#)");
     cmd->add_flag("--json", o->json, "One NDJSON record per topic");
-    cmd->callback([o] { globals().exit_code = run_retain_clear(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_retain_clear(*o); }; });
 }
 
 }  // namespace mq::tools

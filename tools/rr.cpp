@@ -292,7 +292,7 @@ void add_rr_command(CLI::App& app) {
     cmd->add_option("--expect", o->expects, "Predicate every counted response must satisfy (repeatable)")
         ->allow_extra_args(false);
     o->output.add_to(*cmd);
-    cmd->callback([o] { globals().exit_code = run_rr(*o); });
+    cmd->callback([o] { globals().run = [o] { return run_rr(*o); }; });
 }
 
 }  // namespace mq::tools

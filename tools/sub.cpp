@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstring>
 
 #include <mqtt/codec/topic.hpp>
@@ -22,6 +23,7 @@
 #include "common/globals.hpp"
 #include "common/message_output.hpp"
 #include "common/output_format.hpp"
+#include "common/rollcall.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
 
@@ -33,7 +35,8 @@ using clock = std::chrono::steady_clock;
 
 struct sub_options {
     connection_options conn;
-    std::vector<std::string> topics, excludes, unsubscribes, expects;
+    std::vector<std::string> topics, excludes, unsubscribes, expects, fail_ons;
+    std::string expect_topics, expect_ids, topic_template;
     output_options output;
     std::string qos = "0", count, idle_timeout, duration, wait_first;
     std::string retain_handling, sub_id;
@@ -43,7 +46,24 @@ struct sub_options {
     CLI::Option* count_opt = nullptr;
 };
 
-enum class ended_by : std::uint8_t { none, count, goal, duration, idle, wait_first, retained_done, stdout_closed };
+enum class ended_by : std::uint8_t {
+    none, count, goal, duration, idle, wait_first, retained_done, stdout_closed, fail_on
+};
+
+// Filters per SUBSCRIBE packet when a roll-call lists many topics (§5.5).
+constexpr std::size_t filters_per_subscribe = 100;
+
+std::optional<rollcall> load_rollcall(const sub_options& o) {
+    if (!o.expect_topics.empty() && !o.expect_ids.empty())
+        throw std::system_error(tool_error::usage, "--expect-topics and --expect-ids are mutually exclusive");
+    if (!o.expect_ids.empty() && o.topic_template.empty())
+        throw std::system_error(tool_error::usage, "--expect-ids needs --topic-template (e.g. 'devices/{id}/status')");
+    if (o.expect_ids.empty() && !o.topic_template.empty())
+        throw std::system_error(tool_error::usage, "--topic-template needs --expect-ids");
+    if (!o.expect_topics.empty()) return rollcall::from_topics_file(o.expect_topics);
+    if (!o.expect_ids.empty()) return rollcall::from_ids_file(o.expect_ids, o.topic_template);
+    return std::nullopt;
+}
 
 // The plain filter of a subscription ("$share/g/a/+" -> "a/+").
 std::string_view match_filter(std::string_view f) {
@@ -55,7 +75,9 @@ std::string_view match_filter(std::string_view f) {
 int run_sub(sub_options& o) {
     // --- validation (64 before connecting) ---
     resolved_connection conn = o.conn.resolve();
+    std::optional<rollcall> roll = load_rollcall(o);
     if (o.topics.empty() && !conn.url_topic.empty()) o.topics.push_back(conn.url_topic);
+    if (o.topics.empty() && roll) o.topics = roll->filters();
     if (o.topics.empty()) throw std::system_error(tool_error::usage, "-t FILTER is required");
     const mqtt::qos level = parse_qos(o.qos, "-q");
     for (const auto* list : {&o.topics, &o.excludes, &o.unsubscribes}) {
@@ -73,13 +95,22 @@ int run_sub(sub_options& o) {
         count = *n;
     }
     const std::vector<predicate> expects = parse_expect_options(o.expects);
-    if (!expects.empty() && count == 0) count = 1;
+    const std::vector<predicate> fail_ons = parse_expect_options(o.fail_ons, "--fail-on");
+    // Without a roll-call, --expect's goal is -C (default 1) matching messages.
+    if (!expects.empty() && count == 0 && !roll) count = 1;
     std::optional<std::chrono::nanoseconds> idle, duration, wait_first;
     if (!o.idle_timeout.empty()) idle = duration_option(o.idle_timeout, "--idle-timeout");
     if (!o.duration.empty()) duration = duration_option(o.duration, "--duration");
     if (!o.wait_first.empty()) wait_first = duration_option(o.wait_first, "--wait-first");
     if (o.retained_only && !idle) idle = std::chrono::seconds(1);
-    const bool has_goal = count > 0 || o.exit_after_suback;
+    const bool has_goal = count > 0 || o.exit_after_suback || roll.has_value();
+    // An unmet roll-call says who is missing, whatever ended the run; both the
+    // body and a stop (-W, signal) may get here, so it is printed once.
+    std::atomic<bool> rollcall_reported{false};
+    auto report_rollcall = [&roll, &rollcall_reported] {
+        if (roll && !roll->complete() && !rollcall_reported.exchange(true))
+            (void)write_all(2, roll->report_json() + "\n");
+    };
 
     mqtt::subscription proto;
     proto.max_qos = level;
@@ -100,7 +131,7 @@ int run_sub(sub_options& o) {
     if (!v5 && (o.no_local || o.retain_as_published || !o.retain_handling.empty() || !o.sub_id.empty()))
         throw std::system_error(tool_error::usage, "subscription options need MQTT 5 (not -V 311)");
     // -C N: the broker need not send more than N unacknowledged messages.
-    if (count > 0 && count < 65535 && v5 && expects.empty()) {
+    if (count > 0 && count < 65535 && v5 && expects.empty() && fail_ons.empty() && !roll) {
         const auto cur = conn.client.connect.props.get_int(property_id::receive_maximum).value_or(65535);
         if (count < cur)
             conn.client.connect.props.set_int(property_id::receive_maximum, static_cast<std::uint32_t>(count));
@@ -174,7 +205,14 @@ int run_sub(sub_options& o) {
             subs.push_back(std::move(s));
         }
         if (!v5) sub_props = {};
-        const auto ack = co_await client->subscribe(subs, sub_props);
+        mqtt::suback ack;
+        for (std::size_t first = 0; first < subs.size(); first += filters_per_subscribe) {
+            const auto last = std::min(subs.size(), first + filters_per_subscribe);
+            std::vector<mqtt::subscription> chunk(subs.begin() + static_cast<std::ptrdiff_t>(first),
+                                                  subs.begin() + static_cast<std::ptrdiff_t>(last));
+            const auto part = co_await client->subscribe(std::move(chunk), sub_props);
+            ack.reason_codes.insert(ack.reason_codes.end(), part.reason_codes.begin(), part.reason_codes.end());
+        }
         if (const int refused = suback_exit_code(ack, subs, o.strict); refused != 0) {
             exit_code = refused;
             shutdown();
@@ -207,9 +245,11 @@ int run_sub(sub_options& o) {
             bool excluded = false;
             for (const auto& x : o.excludes) excluded = excluded || mqtt::topic_matches(match_filter(x), msg->topic);
             if (excluded) continue;
+            bool failed = false;
+            for (const auto& p : fail_ons) failed = failed || evaluate(p, *msg);
             bool matched = true;
             for (const auto& p : expects) matched = matched && evaluate(p, *msg);
-            if (!expects.empty() && !matched) continue;
+            if (!expects.empty() && !matched && !failed) continue;
             std::vector<std::string> filters;
             for (const auto& f : o.topics) {
                 if (mqtt::topic_matches(match_filter(f), msg->topic)) filters.push_back(f);
@@ -229,6 +269,17 @@ int run_sub(sub_options& o) {
                 continue;
             }
             ++printed;
+            if (failed) {
+                // --fail-on: printed, then the run fails (exit 1).
+                ended = ended_by::fail_on;
+                shutdown();
+                continue;
+            }
+            if (roll && roll->record(msg->topic) && roll->complete()) {
+                ended = ended_by::goal;
+                shutdown();
+                continue;
+            }
             if (count > 0 && printed >= count) {
                 ended = ended_by::count;
                 shutdown();
@@ -239,6 +290,11 @@ int run_sub(sub_options& o) {
         writer.flush();
         if (writer.status() == stdout_writer::state::failed && exit_code == 0) exit_code = exit_status::io;
         if (exit_code != 0) co_return exit_code;
+        if (ended == ended_by::fail_on) co_return exit_status::check_failed;
+        if (roll && !roll->complete() && ended != ended_by::stdout_closed && ended != ended_by::none) {
+            report_rollcall();
+            co_return exit_status::timeout;
+        }
         switch (ended) {
         case ended_by::count:
         case ended_by::goal:
@@ -254,6 +310,7 @@ int run_sub(sub_options& o) {
     };
     const int code = runner.run(body, [&](stop_reason r) {
         writer.flush();
+        if (r == stop_reason::timeout || r == stop_reason::signal) report_rollcall();
         switch (r) {
         case stop_reason::timeout: return exit_status::timeout;
         case stop_reason::signal: return has_goal ? exit_status::interrupted : 0;
@@ -291,6 +348,12 @@ void add_sub_command(CLI::App& app) {
     cmd->add_option("--wait-first", o->wait_first, "The first message must arrive within DUR (else 124)");
     cmd->add_option("--expect", o->expects, "Predicate every counted message must satisfy (repeatable)")
         ->allow_extra_args(false);
+    cmd->add_option("--fail-on", o->fail_ons, "Print the first message satisfying PRED and exit 1 (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--expect-topics", o->expect_topics,
+                    "Roll-call: every topic listed in FILE must report (missing ones on stderr, 124)");
+    cmd->add_option("--expect-ids", o->expect_ids, "Roll-call of ids in FILE, with --topic-template");
+    cmd->add_option("--topic-template", o->topic_template, "Topic of an id for --expect-ids: 'devices/{id}/status'");
     cmd->add_flag("--strict", o->strict, "Any refused subscription is fatal");
     cmd->add_flag("--no-local", o->no_local, "Do not receive our own messages (v5)");
     cmd->add_flag("--retain-as-published", o->retain_as_published, "Keep the retain flag as published (v5)");

@@ -61,12 +61,12 @@ boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, 
     co_return writer.status();
 }
 
-std::vector<predicate> parse_expect_options(const std::vector<std::string>& texts) {
+std::vector<predicate> parse_expect_options(const std::vector<std::string>& texts, const char* option) {
     std::vector<predicate> out;
     for (const auto& e : texts) {
         std::string err;
         auto p = parse_predicate(e, err);
-        if (!p) throw std::system_error(tool_error::usage, fmt::format("--expect '{}': {}", e, err));
+        if (!p) throw std::system_error(tool_error::usage, fmt::format("{} '{}': {}", option, e, err));
         out.push_back(std::move(*p));
     }
     return out;

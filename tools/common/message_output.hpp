@@ -54,6 +54,6 @@ boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, 
 
 /// Parses every `--expect` text; throws std::system_error(tool_error::usage)
 /// naming the bad one.
-std::vector<predicate> parse_expect_options(const std::vector<std::string>& texts);
+std::vector<predicate> parse_expect_options(const std::vector<std::string>& texts, const char* option = "--expect");
 
 }  // namespace mq::tools
