@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <mqtt/codec/limits.hpp>
+#include <mqtt/codec/utf8.hpp>
 #include <mqtt/codec/varint.hpp>
 
 namespace mqtt::core {
@@ -78,6 +79,19 @@ void server_session::handle_publish(mqtt::publish& p) {
         }
     }
     const std::uint16_t id = p.packet_id;
+    if (v5 && p.props.get_int(property_id::payload_format_indicator) == 1u &&
+        check_utf8(std::string_view(reinterpret_cast<const char*>(p.payload.data()), p.payload.size())) ==
+            utf8_status::invalid) {
+        // [MQTT-3.3.2-4] Payload Format Indicator 1 promises UTF-8 (hardening C16):
+        // not routed; QoS 1/2 are refused with 0x99, QoS 0 can only be refused by DISCONNECT.
+        if (p.level == qos::at_least_once)
+            emit(mqtt::puback{id, reason::payload_format_invalid, {}});
+        else if (p.level == qos::exactly_once)
+            emit(mqtt::pubrec{id, reason::payload_format_invalid, {}});  // flow ends: no id kept
+        else
+            protocol_violation(reason::payload_format_invalid);
+        return;
+    }
     if (is_sys_topic(p.topic)) {
         // Clients cannot publish under $SYS/ (hardening C19): not routed.
         if (p.level == qos::at_least_once)
