@@ -57,6 +57,21 @@ bool is_sys_topic(std::string_view t) noexcept {
 
 void server_session::handle_publish(mqtt::publish& p) {
     const bool v5 = version_ == protocol_version::v5;
+    // Decoded without --max-string-length (see connection::process_frames): the
+    // topic over it is 0x90, any other string 0x83; binary fields are exempt.
+    if (p.topic.size() > cfg_.max_string_length) {
+        protocol_violation(reason::topic_name_invalid);
+        return;
+    }
+    for (const auto& prop : p.props.items) {
+        const auto* str = std::get_if<std::string>(&prop.value);
+        const auto* pair = std::get_if<string_pair>(&prop.value);
+        if ((str && str->size() > cfg_.max_string_length) ||
+            (pair && (pair->first.size() > cfg_.max_string_length || pair->second.size() > cfg_.max_string_length))) {
+            protocol_violation(reason::implementation_specific_error);
+            return;
+        }
+    }
     if (v5) {
         if (auto alias = p.props.get_int(property_id::topic_alias)) {
             // [MQTT-3.3.2-8] [MQTT-3.3.2-9] alias 0 or above our maximum.

@@ -167,16 +167,14 @@ bool connection::process_frames() {
             return false;
         }
         auto decode_lim = lim;
-        // A topic filter over --max-string-length is refused per filter with SUBACK
-        // 0x8F (hardening D06, §1.1), not by closing: the session checks the other strings.
-        if (type == packet_type::subscribe) decode_lim.max_string_length = 65'535;
+        // --max-string-length has a different answer per field (hardening §1.1): a
+        // filter gets SUBACK 0x8F (D06), a topic 0x90, other strings 0x83, and binary
+        // data such as Correlation Data may use all 65,535 bytes (C17). The session
+        // applies it; the decoder only bounds these packets by their size.
+        if (type == packet_type::subscribe || type == packet_type::publish) decode_lim.max_string_length = 65'535;
         auto pkt = decode_frame(*frame, session_->version(), decode_lim, ec);
         if (ec) {
             const bool first = !session_->connected();
-            // A topic name over --max-string-length is 0x90 (hardening §1.1), other strings 0x83.
-            if (ec == codec_error::string_too_long && type == packet_type::publish && frame->body.size() >= 2 &&
-                ((std::size_t{frame->body[0]} << 8) | frame->body[1]) > lim.max_string_length)
-                ec = make_error_code(codec_error::topic_name_invalid);
             session_->on_decode_error(ec, first ? peek_connect_level(*frame) : std::nullopt, now);
             apply_actions();
             return false;
