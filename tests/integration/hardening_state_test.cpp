@@ -285,3 +285,35 @@ TEST_CASE("D09 a # subscriber gets 20000 retained messages at its own pace, none
     CHECK(rss_bytes() < rss0 + 16 * MiB);
     CHECK(by.round_trip("after"));
 }
+
+TEST_CASE("D06 30000-level filter and topic (limits raised): subscribed, matched and delivered without deep recursion") {
+    broker_fixture b([](mqtt::net::broker_limits& l) {
+        l.max_topic_levels = 40'000;
+        l.max_string_length = 65'535;
+    });
+    auto sub = b.client("deep-sub");
+    REQUIRE(b.ok);
+    std::string filter, topic;
+    for (int i = 0; i < 29'999; ++i) {
+        filter += "+/";
+        topic += "a/";
+    }
+    filter += "#";
+    topic += "a";
+    auto sa = sub->subscribe(filter, qos::at_most_once);
+    REQUIRE(sa);
+    CHECK(sa->reason_codes == std::vector<reason>{reason::granted_qos_0});
+    REQUIRE(sub->subscribe(topic, qos::at_most_once, 2));  // and the exact topic as a filter
+    auto pub = b.client("deep-pub");
+    REQUIRE(b.ok);
+    pub->send(make_publish(topic, "deep"));
+    // Overlapping subscriptions: one copy, or one per subscription [MQTT-3.3.4-2].
+    auto m = as<mqtt::publish>(sub->receive());
+    REQUIRE(m);
+    CHECK(m->topic == topic);
+    CHECK(payload_of(*m) == "deep");
+    pub->send_hex("c0 00");
+    auto f = pub->receive_frame();
+    REQUIRE(f);
+    CHECK(to_hex(*f) == "d0 00");
+}

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -14,6 +16,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include "fault_proxy.hpp"
@@ -323,6 +326,108 @@ TEST_CASE("delayed path: 300 ms each way keeps keepalive and QoS 1 order; silenc
     CHECK(d->reason_code == reason::keep_alive_timeout);
     CHECK(ms_since(t0) >= 1300);
     CHECK(ms_since(t0) <= 2600);
+}
+
+}  // TEST_SUITE("fault")
+
+namespace {
+
+// Highest open descriptor number + 1 (RLIMIT_NOFILE bounds numbers, not counts).
+int fd_ceiling() {
+    int top = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    if (!d) return -1;
+    while (auto* e = ::readdir(d)) top = std::max(top, std::atoi(e->d_name) + 1);
+    ::closedir(d);
+    return top;
+}
+
+struct nofile_guard {
+    rlimit saved{};
+    std::vector<int> placeholders;
+    nofile_guard() { ::getrlimit(RLIMIT_NOFILE, &saved); }
+    ~nofile_guard() {
+        ::setrlimit(RLIMIT_NOFILE, &saved);
+        for (int f : placeholders) ::close(f);
+    }
+    bool lower_to(rlim_t n) {
+        rlimit r = saved;
+        r.rlim_cur = n;
+        return ::setrlimit(RLIMIT_NOFILE, &r) == 0;
+    }
+};
+
+}  // namespace
+
+TEST_SUITE("fault" * doctest::skip()) {
+
+TEST_CASE("S16 descriptors exhausted: accept is retried, connected clients unaffected, all served once fds return") {
+    broker_fixture b;
+    bystander by(b.port(), "by");
+    REQUIRE(by.connected());
+    constexpr int clients = 12;
+    std::vector<int> fds;
+    std::vector<bool> served(clients, false);
+    int served_while_short = 0;
+    {
+        nofile_guard guard;
+        const int ceiling = fd_ceiling();
+        REQUIRE(ceiling > 0);
+        // Free numbers below the ceiling (an inherited high descriptor leaves many)
+        // are taken by placeholders, so exactly the room below is left.
+        for (;;) {
+            const int f = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (f < 0) break;
+            if (f >= ceiling) {
+                ::close(f);
+                break;
+            }
+            guard.placeholders.push_back(f);
+        }
+        // The client ends exist before the limit drops; then 4 numbers are left for
+        // the broker's accepts, and the rest fail (EMFILE) until it is raised again.
+        for (int i = 0; i < clients; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            REQUIRE(fd >= 0);
+            fds.push_back(fd);
+        }
+        REQUIRE(guard.lower_to(static_cast<rlim_t>(*std::max_element(fds.begin(), fds.end()) + 1 + 4)));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(b.port());
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        for (int fd : fds) {
+            const int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+            REQUIRE((r == 0 || errno == EINPROGRESS));
+        }
+        std::this_thread::sleep_for(milliseconds(100));
+        for (int i = 0; i < clients; ++i) {
+            const auto c = connect_311("e" + std::to_string(i));
+            ::send(fds[i], c.data(), c.size(), MSG_NOSIGNAL);
+        }
+        std::this_thread::sleep_for(milliseconds(400));
+        for (int i = 0; i < clients; ++i) {
+            std::uint8_t ack[4];
+            if (::recv(fds[i], ack, sizeof ack, MSG_DONTWAIT) == 4) served[i] = true, ++served_while_short;
+        }
+        CHECK(by.round_trip("while out of descriptors"));  // an existing connection needs no new fd
+        MESSAGE("with descriptors exhausted ", served_while_short, " of ", clients, " were accepted");
+        CHECK(served_while_short < clients);
+    }  // the limit is restored: the broker's retry (every 100 ms) accepts the rest
+    int served_after = 0;
+    const auto t0 = steady_clock::now();
+    for (int i = 0; i < clients; ++i) {
+        if (served[i]) continue;
+        pollfd p{fds[i], POLLIN, 0};
+        std::uint8_t ack[4];
+        if (::poll(&p, 1, 2000) == 1 && ::recv(fds[i], ack, sizeof ack, MSG_WAITALL) == 4 &&
+            to_hex(ack) == "20 02 00 00")
+            ++served_after;
+    }
+    MESSAGE("after the limit was restored: ", served_after, " more CONNACKs in ", ms_since(t0), " ms");
+    CHECK(served_while_short + served_after == clients);
+    for (int fd : fds) ::close(fd);
+    CHECK(by.round_trip("after"));
 }
 
 }  // TEST_SUITE("fault")

@@ -93,6 +93,7 @@ void apply_limits(std::string_view text, mqtt::net::broker_limits& lim) {
         else if (key == "max_subscriptions") lim.max_subscriptions = static_cast<std::uint32_t>(v);
         else if (key == "topic_alias_maximum") lim.topic_alias_maximum = static_cast<std::uint16_t>(v);
         else if (key == "max_keepalive") lim.max_keepalive = static_cast<std::uint16_t>(v);
+        else if (key == "max_session_expiry") lim.max_session_expiry = static_cast<std::uint32_t>(v);
         else if (key == "max_sessions") lim.max_sessions = static_cast<std::uint32_t>(v);
         else if (key == "connect_timeout_ms") lim.connect_timeout = std::chrono::milliseconds(v);
         else throw std::runtime_error("unknown limit '" + std::string(key) + "'");
