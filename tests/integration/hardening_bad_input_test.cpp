@@ -34,8 +34,8 @@ void run_row(broker_fixture& b, const hd::row& r) {
     if (!r.send.empty()) c.send_bytes(r.send);
     for (std::size_t i = 0; i < r.expect.size(); ++i) {
         auto f = c.receive_frame(std::chrono::milliseconds(3000));
-        CHECK_MESSAGE(f.has_value(), "expected frame ", i + 1, " (", to_hex(r.expect[i]), ") missing; closed: ",
-                      c.peer_closed());
+        CHECK_MESSAGE(f.has_value(), "expected frame ", i + 1, " (", to_hex(r.expect[i]),
+                      ") missing; closed: ", c.peer_closed());
         if (!f) return;
         CHECK(to_hex(*f) == to_hex(r.expect[i]));
     }
@@ -63,16 +63,19 @@ TEST_CASE("hardening broker.txt loads: unique ids, every section present") {
     std::set<char> sections;
     for (const auto& r : rows) sections.insert(r.id.front());
     CHECK(sections == std::set<char>{'A', 'B', 'C', 'D', 'L'});
-    CHECK(hd::parse_hex("61*3 [00 01]*2 ff") == std::vector<std::uint8_t>{0x61, 0x61, 0x61, 0, 1, 0, 1, 0xff});
+    CHECK(hd::parse_hex("61*3 [00 01]*2 ff") ==
+          std::vector<std::uint8_t>{0x61, 0x61, 0x61, 0, 1, 0, 1, 0xff});
     CHECK_THROWS(hd::parse_hex("6"));
     CHECK_THROWS(hd::parse_table("X01 | 5 | connect | 00 | maybe | s | d\n"));
 }
 
-TEST_CASE("hardening broker.txt: each row gets its exact answer; broker, bystander and descriptors unaffected") {
+TEST_CASE(
+    "hardening broker.txt: each row gets its exact answer; broker, bystander and descriptors unaffected") {
     // Rows sharing limits share a broker, in file order.
     std::vector<std::pair<std::string, std::vector<const hd::row*>>> groups;
     for (const auto& r : table()) {
-        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == r.limits_text; });
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const auto& g) { return g.first == r.limits_text; });
         if (it == groups.end()) it = groups.insert(groups.end(), {r.limits_text, {}});
         it->second.push_back(&r);
     }

@@ -70,277 +70,284 @@ mqtt::connect persistent(const std::string& id, bool clean) {
 }  // namespace
 
 TEST_SUITE("fault" * doctest::skip()) {
+    TEST_CASE(
+        "S03 slow consumer QoS 0: stalled reader's deliveries dropped and counted, memory bounded, others "
+        "proceed") {
+        broker_fixture b([](mqtt::net::broker_limits& l) { l.max_write_buffer = 256 * 1024; });
+        bystander by(b.port(), "by");
+        REQUIRE(by.connected());
+        auto healthy = b.client("healthy");
+        REQUIRE(b.ok);
+        REQUIRE(healthy->subscribe("flood", qos::at_most_once));
 
-TEST_CASE("S03 slow consumer QoS 0: stalled reader's deliveries dropped and counted, memory bounded, others proceed") {
-    broker_fixture b([](mqtt::net::broker_limits& l) { l.max_write_buffer = 256 * 1024; });
-    bystander by(b.port(), "by");
-    REQUIRE(by.connected());
-    auto healthy = b.client("healthy");
-    REQUIRE(b.ok);
-    REQUIRE(healthy->subscribe("flood", qos::at_most_once));
+        fault_proxy proxy(b.port());
+        raw_client slow(proxy.port());
+        REQUIRE(slow.connect("slow"));
+        REQUIRE(slow.subscribe("flood", qos::at_most_once));
+        proxy.set(dir::to_client, mode::stall);  // the subscriber stops reading
 
-    fault_proxy proxy(b.port());
-    raw_client slow(proxy.port());
-    REQUIRE(slow.connect("slow"));
-    REQUIRE(slow.subscribe("flood", qos::at_most_once));
-    proxy.set(dir::to_client, mode::stall);  // the subscriber stops reading
+        // 40 MiB: far more than the kernel buffers on the path plus --max-write-buffer.
+        constexpr std::size_t total = 40'000;
+        constexpr std::size_t size = 1024;
+        const auto rss0 = rss_bytes();
+        counting_reader reader(*healthy, total, std::chrono::seconds(60));
+        auto pub = b.client("pub");
+        REQUIRE(b.ok);
+        const auto t0 = steady_clock::now();
+        for (std::size_t i = 0; i < total; ++i) pub->send(make_publish("flood", numbered(i, size)));
+        pub->send_hex("c0 00");  // the broker read every PUBLISH before this PINGREQ
+        auto pong = pub->receive_frame(std::chrono::milliseconds(20'000));
+        const auto publish_time = steady_clock::now() - t0;
+        REQUIRE(pong);
+        CHECK(to_hex(*pong) == "d0 00");
+        reader.join();
+        const auto rss_growth = rss_bytes() > rss0 ? rss_bytes() - rss0 : 0;
+        MESSAGE("published ", total, " x ", size, " B in ",
+                std::chrono::duration_cast<std::chrono::milliseconds>(publish_time).count(),
+                " ms; RSS growth ", rss_growth / 1024,
+                " KiB; dropped for the stalled reader: ", b.server().stats().dropped_write_buffer);
 
-    // 40 MiB: far more than the kernel buffers on the path plus --max-write-buffer.
-    constexpr std::size_t total = 40'000;
-    constexpr std::size_t size = 1024;
-    const auto rss0 = rss_bytes();
-    counting_reader reader(*healthy, total, std::chrono::seconds(60));
-    auto pub = b.client("pub");
-    REQUIRE(b.ok);
-    const auto t0 = steady_clock::now();
-    for (std::size_t i = 0; i < total; ++i) pub->send(make_publish("flood", numbered(i, size)));
-    pub->send_hex("c0 00");  // the broker read every PUBLISH before this PINGREQ
-    auto pong = pub->receive_frame(std::chrono::milliseconds(20'000));
-    const auto publish_time = steady_clock::now() - t0;
-    REQUIRE(pong);
-    CHECK(to_hex(*pong) == "d0 00");
-    reader.join();
-    const auto rss_growth = rss_bytes() > rss0 ? rss_bytes() - rss0 : 0;
-    MESSAGE("published ", total, " x ", size, " B in ",
-            std::chrono::duration_cast<std::chrono::milliseconds>(publish_time).count(), " ms; RSS growth ",
-            rss_growth / 1024, " KiB; dropped for the stalled reader: ", b.server().stats().dropped_write_buffer);
+        CHECK(reader.count == total);  // the healthy subscriber got everything, in order
+        CHECK(reader.in_order);
+        const auto st = b.server().stats();
+        CHECK(st.dropped_write_buffer > 0);
+        CHECK(st.messages_dropped >= st.dropped_write_buffer);
+        CHECK(rss_growth < 24 * MiB);  // 40 MiB went through; only the capped write buffer stays
+        CHECK(by.round_trip("during"));
 
-    CHECK(reader.count == total);  // the healthy subscriber got everything, in order
-    CHECK(reader.in_order);
-    const auto st = b.server().stats();
-    CHECK(st.dropped_write_buffer > 0);
-    CHECK(st.messages_dropped >= st.dropped_write_buffer);
-    CHECK(rss_growth < 24 * MiB);  // 40 MiB went through; only the capped write buffer stays
-    CHECK(by.round_trip("during"));
-
-    // The reader wakes up: what it gets are whole PUBLISH packets, and it is still served.
-    proxy.set(mode::pass);
-    std::size_t got = 0;
-    while (auto p = slow.receive(std::chrono::milliseconds(1000))) {
-        auto* m = std::get_if<mqtt::publish>(&*p);
-        REQUIRE(m);
-        CHECK(m->topic == "flood");
-        CHECK(m->payload.size() == size);
-        ++got;
+        // The reader wakes up: what it gets are whole PUBLISH packets, and it is still served.
+        proxy.set(mode::pass);
+        std::size_t got = 0;
+        while (auto p = slow.receive(std::chrono::milliseconds(1000))) {
+            auto* m = std::get_if<mqtt::publish>(&*p);
+            REQUIRE(m);
+            CHECK(m->topic == "flood");
+            CHECK(m->payload.size() == size);
+            ++got;
+        }
+        CHECK(got > 0);
+        CHECK(got < total);
+        slow.send_hex("c0 00");
+        auto f = slow.receive_frame();
+        REQUIRE(f);
+        CHECK(to_hex(*f) == "d0 00");
     }
-    CHECK(got > 0);
-    CHECK(got < total);
-    slow.send_hex("c0 00");
-    auto f = slow.receive_frame();
-    REQUIRE(f);
-    CHECK(to_hex(*f) == "d0 00");
-}
 
-TEST_CASE("S03 slow consumer QoS 1: a stalled subscriber does not hold the publisher; queue drops counted") {
-    broker_fixture b([](mqtt::net::broker_limits& l) { l.max_queued = 100; });
-    bystander by(b.port(), "by");
-    REQUIRE(by.connected());
-    auto healthy = b.client("healthy");
-    REQUIRE(b.ok);
-    REQUIRE(healthy->subscribe("q", qos::at_least_once));
-    fault_proxy proxy(b.port());
-    raw_client slow(proxy.port());
-    REQUIRE(slow.connect("slow"));
-    REQUIRE(slow.subscribe("q", qos::at_least_once));
-    auto pub = b.client("pub");
-    REQUIRE(b.ok);
-    // A warm-up message the slow subscriber does acknowledge: it counts as live, so
-    // the broker first applies publisher back-pressure, until it sees the stall.
-    REQUIRE(slow.subscribe("warm", qos::at_least_once, 2));
-    pub->send(make_publish("warm", "w", qos::at_least_once, 60002));
-    REQUIRE(as<mqtt::puback>(pub->receive()));
-    auto warm = as<mqtt::publish>(slow.receive());
-    REQUIRE(warm);
-    slow.send(mqtt::puback{warm->packet_id, reason::success, {}});
-    REQUIRE(by.round_trip("warm"));
-    proxy.set(mode::stall);  // from now on it neither reads nor acknowledges
+    TEST_CASE(
+        "S03 slow consumer QoS 1: a stalled subscriber does not hold the publisher; queue drops counted") {
+        broker_fixture b([](mqtt::net::broker_limits& l) { l.max_queued = 100; });
+        bystander by(b.port(), "by");
+        REQUIRE(by.connected());
+        auto healthy = b.client("healthy");
+        REQUIRE(b.ok);
+        REQUIRE(healthy->subscribe("q", qos::at_least_once));
+        fault_proxy proxy(b.port());
+        raw_client slow(proxy.port());
+        REQUIRE(slow.connect("slow"));
+        REQUIRE(slow.subscribe("q", qos::at_least_once));
+        auto pub = b.client("pub");
+        REQUIRE(b.ok);
+        // A warm-up message the slow subscriber does acknowledge: it counts as live, so
+        // the broker first applies publisher back-pressure, until it sees the stall.
+        REQUIRE(slow.subscribe("warm", qos::at_least_once, 2));
+        pub->send(make_publish("warm", "w", qos::at_least_once, 60002));
+        REQUIRE(as<mqtt::puback>(pub->receive()));
+        auto warm = as<mqtt::publish>(slow.receive());
+        REQUIRE(warm);
+        slow.send(mqtt::puback{warm->packet_id, reason::success, {}});
+        REQUIRE(by.round_trip("warm"));
+        proxy.set(mode::stall);  // from now on it neither reads nor acknowledges
 
-    constexpr std::size_t total = 3'000;
-    counting_reader reader(*healthy, total, std::chrono::seconds(60));
-    const auto t0 = steady_clock::now();
-    // A window of 20 in flight, like `mq pub -M 20`.
-    std::size_t acked = 0;
-    for (std::size_t i = 0; i < total; ++i) {
-        pub->send(make_publish("q", numbered(i, 64), qos::at_least_once, static_cast<std::uint16_t>(i % 60000 + 1)));
-        if (i >= 20) {
+        constexpr std::size_t total = 3'000;
+        counting_reader reader(*healthy, total, std::chrono::seconds(60));
+        const auto t0 = steady_clock::now();
+        // A window of 20 in flight, like `mq pub -M 20`.
+        std::size_t acked = 0;
+        for (std::size_t i = 0; i < total; ++i) {
+            pub->send(make_publish("q", numbered(i, 64), qos::at_least_once,
+                                   static_cast<std::uint16_t>(i % 60000 + 1)));
+            if (i >= 20) {
+                auto a = as<mqtt::puback>(pub->receive(std::chrono::milliseconds(5000)));
+                REQUIRE(a);
+                ++acked;
+            }
+        }
+        while (acked < total) {
             auto a = as<mqtt::puback>(pub->receive(std::chrono::milliseconds(5000)));
             REQUIRE(a);
             ++acked;
         }
+        const auto elapsed = steady_clock::now() - t0;
+        reader.join();
+        MESSAGE("QoS 1 publisher: ", total, " acknowledged in ",
+                std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
+                " ms with a stalled subscriber");
+        CHECK(elapsed < std::chrono::seconds(20));
+        CHECK(reader.count == total);
+        CHECK(reader.in_order);
+        const auto st = b.server().stats();
+        CHECK(st.dropped_queue_full > 0);
+        CHECK(st.dropped_queue_full <= total);
+        CHECK(by.round_trip("after"));
     }
-    while (acked < total) {
-        auto a = as<mqtt::puback>(pub->receive(std::chrono::milliseconds(5000)));
-        REQUIRE(a);
-        ++acked;
-    }
-    const auto elapsed = steady_clock::now() - t0;
-    reader.join();
-    MESSAGE("QoS 1 publisher: ", total, " acknowledged in ",
-            std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), " ms with a stalled subscriber");
-    CHECK(elapsed < std::chrono::seconds(20));
-    CHECK(reader.count == total);
-    CHECK(reader.in_order);
-    const auto st = b.server().stats();
-    CHECK(st.dropped_queue_full > 0);
-    CHECK(st.dropped_queue_full <= total);
-    CHECK(by.round_trip("after"));
-}
 
-TEST_CASE("S04 half-open peer: silent past 1.5x keepalive it is disconnected and its Will published") {
-    broker_fixture b;
-    bystander by(b.port(), "by");
-    REQUIRE(by.connected());
-    auto watcher = b.client("watcher");
-    REQUIRE(b.ok);
-    REQUIRE(watcher->subscribe("will/#", qos::at_most_once));
-    const int baseline = fd_count();
-    for (auto m : {mode::drop, mode::stall}) {
-        const std::string name = m == mode::drop ? "blackhole" : "stalled";
-        CAPTURE(name);
-        {
-            fault_proxy proxy(b.port());
-            raw_client c(proxy.port());
-            mqtt::connect conn;
-            conn.client_id = name;
-            conn.keep_alive = 1;
-            conn.will_msg = mqtt::will{"will/" + name, {'x'}, qos::at_most_once, false, {}};
-            auto ack = c.connect(conn);
-            REQUIRE(ack);
-            REQUIRE(ack->reason_code == reason::success);
-            proxy.set(m);  // neither direction gets through any more
-            const auto t0 = steady_clock::now();
-            auto w = as<mqtt::publish>(watcher->receive(std::chrono::milliseconds(4000)));
-            const auto elapsed = steady_clock::now() - t0;
-            REQUIRE(w);
-            CHECK(w->topic == "will/" + name);
-            CHECK(elapsed >= std::chrono::milliseconds(1300));  // 1.5 x 1 s after the CONNECT
-            CHECK(elapsed <= std::chrono::milliseconds(3000));
-            CHECK(c.silent_for(std::chrono::milliseconds(100)));  // the peer never heard about it
-            if (m == mode::drop) CHECK(proxy.dropped(dir::to_client) >= 3);  // DISCONNECT 0x8D swallowed
-            CHECK(by.round_trip(name));
-        }
-        CHECK(fds_back_to(baseline));
-    }
-}
-
-TEST_CASE("S01 publisher cut mid QoS 2, resumed with clean start 0: delivered exactly once") {
-    for (auto v : {protocol_version::v5, protocol_version::v311}) {
-        const std::string vn = v == protocol_version::v5 ? "v5" : "v311";
+    TEST_CASE("S04 half-open peer: silent past 1.5x keepalive it is disconnected and its Will published") {
         broker_fixture b;
-        auto sub = b.client("sub");
+        bystander by(b.port(), "by");
+        REQUIRE(by.connected());
+        auto watcher = b.client("watcher");
         REQUIRE(b.ok);
-        REQUIRE(sub->subscribe("x/#", qos::exactly_once));
-        auto deliveries = [&](const std::string& payload) {
-            int n = 0;
-            while (auto p = as<mqtt::publish>(sub->receive(std::chrono::milliseconds(300)))) {
-                if (payload_of(*p) == payload) ++n;
-                sub->send(mqtt::pubrec{p->packet_id, reason::success, {}});
-                if (auto rel = as<mqtt::pubrel>(sub->receive()))
-                    sub->send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
-            }
-            return n;
-        };
-        // Where the cut happens: PUBREL lost (after PUBREC), PUBREC lost (after the
-        // broker took the PUBLISH), or the PUBLISH itself lost.
-        for (const std::string where : {"pubrel-lost", "pubrec-lost", "publish-lost"}) {
-            CAPTURE(vn);
-            CAPTURE(where);
-            const std::string id = "p-" + vn + "-" + where;
-            const std::string payload = "once-" + id;
+        REQUIRE(watcher->subscribe("will/#", qos::at_most_once));
+        const int baseline = fd_count();
+        for (auto m : {mode::drop, mode::stall}) {
+            const std::string name = m == mode::drop ? "blackhole" : "stalled";
+            CAPTURE(name);
             {
                 fault_proxy proxy(b.port());
-                raw_client c(proxy.port(), v);
-                // 3.1.1 keeps the session only with clean session 0; v5 by the expiry.
-                auto ack = c.connect(persistent(id, v == protocol_version::v5));
+                raw_client c(proxy.port());
+                mqtt::connect conn;
+                conn.client_id = name;
+                conn.keep_alive = 1;
+                conn.will_msg = mqtt::will{"will/" + name, {'x'}, qos::at_most_once, false, {}};
+                auto ack = c.connect(conn);
                 REQUIRE(ack);
                 REQUIRE(ack->reason_code == reason::success);
-                if (where == "publish-lost") proxy.set(dir::to_server, mode::drop);
-                if (where == "pubrec-lost") proxy.set(dir::to_client, mode::drop);
-                c.send(make_publish("x/" + where, payload, qos::exactly_once, 7));
-                if (where == "pubrel-lost") {
-                    REQUIRE(as<mqtt::pubrec>(c.receive()));
-                    proxy.set(dir::to_server, mode::drop);
-                    c.send(mqtt::pubrel{7, reason::success, {}});
+                proxy.set(m);  // neither direction gets through any more
+                const auto t0 = steady_clock::now();
+                auto w = as<mqtt::publish>(watcher->receive(std::chrono::milliseconds(4000)));
+                const auto elapsed = steady_clock::now() - t0;
+                REQUIRE(w);
+                CHECK(w->topic == "will/" + name);
+                CHECK(elapsed >= std::chrono::milliseconds(1300));  // 1.5 x 1 s after the CONNECT
+                CHECK(elapsed <= std::chrono::milliseconds(3000));
+                CHECK(c.silent_for(std::chrono::milliseconds(100)));  // the peer never heard about it
+                if (m == mode::drop) CHECK(proxy.dropped(dir::to_client) >= 3);  // DISCONNECT 0x8D swallowed
+                CHECK(by.round_trip(name));
+            }
+            CHECK(fds_back_to(baseline));
+        }
+    }
+
+    TEST_CASE("S01 publisher cut mid QoS 2, resumed with clean start 0: delivered exactly once") {
+        for (auto v : {protocol_version::v5, protocol_version::v311}) {
+            const std::string vn = v == protocol_version::v5 ? "v5" : "v311";
+            broker_fixture b;
+            auto sub = b.client("sub");
+            REQUIRE(b.ok);
+            REQUIRE(sub->subscribe("x/#", qos::exactly_once));
+            auto deliveries = [&](const std::string& payload) {
+                int n = 0;
+                while (auto p = as<mqtt::publish>(sub->receive(std::chrono::milliseconds(300)))) {
+                    if (payload_of(*p) == payload) ++n;
+                    sub->send(mqtt::pubrec{p->packet_id, reason::success, {}});
+                    if (auto rel = as<mqtt::pubrel>(sub->receive()))
+                        sub->send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
                 }
+                return n;
+            };
+            // Where the cut happens: PUBREL lost (after PUBREC), PUBREC lost (after the
+            // broker took the PUBLISH), or the PUBLISH itself lost.
+            for (const std::string where : {"pubrel-lost", "pubrec-lost", "publish-lost"}) {
+                CAPTURE(vn);
+                CAPTURE(where);
+                const std::string id = "p-" + vn + "-" + where;
+                const std::string payload = "once-" + id;
+                {
+                    fault_proxy proxy(b.port());
+                    raw_client c(proxy.port(), v);
+                    // 3.1.1 keeps the session only with clean session 0; v5 by the expiry.
+                    auto ack = c.connect(persistent(id, v == protocol_version::v5));
+                    REQUIRE(ack);
+                    REQUIRE(ack->reason_code == reason::success);
+                    if (where == "publish-lost") proxy.set(dir::to_server, mode::drop);
+                    if (where == "pubrec-lost") proxy.set(dir::to_client, mode::drop);
+                    c.send(make_publish("x/" + where, payload, qos::exactly_once, 7));
+                    if (where == "pubrel-lost") {
+                        REQUIRE(as<mqtt::pubrec>(c.receive()));
+                        proxy.set(dir::to_server, mode::drop);
+                        c.send(mqtt::pubrel{7, reason::success, {}});
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    proxy.cut();
+                }
+                raw_client again(b.port(), v);
+                auto ack = again.connect(persistent(id, false));
+                REQUIRE(ack);
+                CHECK(ack->session_present);
+                if (where != "pubrel-lost") {
+                    auto p = make_publish("x/" + where, payload, qos::exactly_once, 7);
+                    p.dup = true;  // [MQTT-4.3.3-?] the resumed client resends the PUBLISH
+                    again.send(p);
+                    REQUIRE(as<mqtt::pubrec>(again.receive()));
+                }
+                again.send(mqtt::pubrel{7, reason::success, {}});
+                auto comp = as<mqtt::pubcomp>(again.receive());
+                REQUIRE(comp);
+                CHECK(comp->packet_id == 7);
+                CHECK(comp->reason_code == reason::success);
+                CHECK(deliveries(payload) == 1);
+            }
+        }
+    }
+
+    TEST_CASE(
+        "S01 subscriber cut mid QoS 2, resumed with clean start 0: the broker completes without a second "
+        "delivery") {
+        broker_fixture b;
+        auto pub = b.client("pub");
+        REQUIRE(b.ok);
+        for (const std::string where : {"pubrel-lost", "pubrec-lost"}) {
+            CAPTURE(where);
+            const std::string id = "s-" + where;
+            std::uint16_t first_id = 0;
+            {
+                fault_proxy proxy(b.port());
+                raw_client c(proxy.port());
+                REQUIRE(c.connect(persistent(id, true)));
+                REQUIRE(c.subscribe("y/" + where, qos::exactly_once));
+                pub->send(make_publish("y/" + where, "one", qos::exactly_once, 1));
+                REQUIRE(as<mqtt::pubrec>(pub->receive()));
+                pub->send(mqtt::pubrel{1, reason::success, {}});
+                REQUIRE(as<mqtt::pubcomp>(pub->receive()));
+                auto m = as<mqtt::publish>(c.receive());
+                REQUIRE(m);
+                CHECK(payload_of(*m) == "one");
+                CHECK(m->level == qos::exactly_once);
+                first_id = m->packet_id;
+                if (where == "pubrel-lost") proxy.set(dir::to_client, mode::drop);
+                if (where == "pubrec-lost") proxy.set(dir::to_server, mode::drop);
+                c.send(mqtt::pubrec{m->packet_id, reason::success, {}});
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 proxy.cut();
             }
-            raw_client again(b.port(), v);
+            raw_client again(b.port());
             auto ack = again.connect(persistent(id, false));
             REQUIRE(ack);
             CHECK(ack->session_present);
-            if (where != "pubrel-lost") {
-                auto p = make_publish("x/" + where, payload, qos::exactly_once, 7);
-                p.dup = true;  // [MQTT-4.3.3-?] the resumed client resends the PUBLISH
-                again.send(p);
-                REQUIRE(as<mqtt::pubrec>(again.receive()));
+            auto p = again.receive();
+            REQUIRE(p);
+            INFO("packet type ", static_cast<int>(mqtt::type_of(*p)));
+            if (where == "pubrel-lost") {
+                // [MQTT-4.4.0-1] the PUBREC arrived: only PUBREL is resent, never the message.
+                auto rel = as<mqtt::pubrel>(p);
+                REQUIRE(rel);
+                CHECK(rel->packet_id == first_id);
+                again.send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
+            } else {
+                // The PUBREC was lost: the same packet id comes back with DUP, which a
+                // receiver that kept the id (Method B) does not deliver again.
+                auto m = as<mqtt::publish>(p);
+                REQUIRE(m);
+                CHECK(m->dup);
+                CHECK(m->packet_id == first_id);
+                CHECK(payload_of(*m) == "one");
+                again.send(mqtt::pubrec{m->packet_id, reason::success, {}});
+                auto rel = as<mqtt::pubrel>(again.receive());
+                REQUIRE(rel);
+                again.send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
             }
-            again.send(mqtt::pubrel{7, reason::success, {}});
-            auto comp = as<mqtt::pubcomp>(again.receive());
-            REQUIRE(comp);
-            CHECK(comp->packet_id == 7);
-            CHECK(comp->reason_code == reason::success);
-            CHECK(deliveries(payload) == 1);
+            CHECK(again.silent_for(std::chrono::milliseconds(300)));
         }
     }
-}
-
-TEST_CASE("S01 subscriber cut mid QoS 2, resumed with clean start 0: the broker completes without a second delivery") {
-    broker_fixture b;
-    auto pub = b.client("pub");
-    REQUIRE(b.ok);
-    for (const std::string where : {"pubrel-lost", "pubrec-lost"}) {
-        CAPTURE(where);
-        const std::string id = "s-" + where;
-        std::uint16_t first_id = 0;
-        {
-            fault_proxy proxy(b.port());
-            raw_client c(proxy.port());
-            REQUIRE(c.connect(persistent(id, true)));
-            REQUIRE(c.subscribe("y/" + where, qos::exactly_once));
-            pub->send(make_publish("y/" + where, "one", qos::exactly_once, 1));
-            REQUIRE(as<mqtt::pubrec>(pub->receive()));
-            pub->send(mqtt::pubrel{1, reason::success, {}});
-            REQUIRE(as<mqtt::pubcomp>(pub->receive()));
-            auto m = as<mqtt::publish>(c.receive());
-            REQUIRE(m);
-            CHECK(payload_of(*m) == "one");
-            CHECK(m->level == qos::exactly_once);
-            first_id = m->packet_id;
-            if (where == "pubrel-lost") proxy.set(dir::to_client, mode::drop);
-            if (where == "pubrec-lost") proxy.set(dir::to_server, mode::drop);
-            c.send(mqtt::pubrec{m->packet_id, reason::success, {}});
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            proxy.cut();
-        }
-        raw_client again(b.port());
-        auto ack = again.connect(persistent(id, false));
-        REQUIRE(ack);
-        CHECK(ack->session_present);
-        auto p = again.receive();
-        REQUIRE(p);
-        INFO("packet type ", static_cast<int>(mqtt::type_of(*p)));
-        if (where == "pubrel-lost") {
-            // [MQTT-4.4.0-1] the PUBREC arrived: only PUBREL is resent, never the message.
-            auto rel = as<mqtt::pubrel>(p);
-            REQUIRE(rel);
-            CHECK(rel->packet_id == first_id);
-            again.send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
-        } else {
-            // The PUBREC was lost: the same packet id comes back with DUP, which a
-            // receiver that kept the id (Method B) does not deliver again.
-            auto m = as<mqtt::publish>(p);
-            REQUIRE(m);
-            CHECK(m->dup);
-            CHECK(m->packet_id == first_id);
-            CHECK(payload_of(*m) == "one");
-            again.send(mqtt::pubrec{m->packet_id, reason::success, {}});
-            auto rel = as<mqtt::pubrel>(again.receive());
-            REQUIRE(rel);
-            again.send(mqtt::pubcomp{rel->packet_id, reason::success, {}});
-        }
-        CHECK(again.silent_for(std::chrono::milliseconds(300)));
-    }
-}
 
 }  // TEST_SUITE("fault")

@@ -98,7 +98,9 @@ TEST_CASE("B14 keepalive 0 is accepted and not timed out; the accepted socket ha
     ::close(fd);
 }
 
-TEST_CASE("MQTT-4.3.3-10 C08 the same QoS 2 id 10000 times: PUBREC each, delivered once, the id set does not grow") {
+TEST_CASE(
+    "MQTT-4.3.3-10 C08 the same QoS 2 id 10000 times: PUBREC each, delivered once, the id set does not "
+    "grow") {
     broker_fixture b([](mqtt::net::broker_limits& l) { l.receive_maximum = 10; });
     auto sub = b.client("sub");
     REQUIRE(b.ok);
@@ -134,7 +136,9 @@ TEST_CASE("MQTT-4.3.3-10 C08 the same QoS 2 id 10000 times: PUBREC each, deliver
     CHECK(d->reason_code == reason::receive_maximum_exceeded);
 }
 
-TEST_CASE("D05 subscribe a/b and unsubscribe $share/g/a/b, and the reverse, 10000 loops: 0x11, consistent, RSS flat") {
+TEST_CASE(
+    "D05 subscribe a/b and unsubscribe $share/g/a/b, and the reverse, 10000 loops: 0x11, consistent, RSS "
+    "flat") {
     broker_fixture b;
     auto c = b.client("d05");
     REQUIRE(b.ok);
@@ -195,7 +199,9 @@ TEST_CASE("MQTT-1.5.4-3 C04 C17 a BOM topic and 65535 bytes of Correlation Data 
     REQUIRE(sub->subscribe("#", qos::at_most_once));
     auto pub = b.client("pub");
     REQUIRE(b.ok);
-    const std::string bom_topic = "\xef\xbb\xbf" "a/b";
+    const std::string bom_topic =
+        "\xef\xbb\xbf"
+        "a/b";
     mqtt::binary corr(65'535);
     for (std::size_t i = 0; i < corr.size(); ++i) corr[i] = static_cast<std::uint8_t>(i * 7 + 3);
     auto p = make_publish(bom_topic, "payload");
@@ -286,7 +292,9 @@ TEST_CASE("D09 a # subscriber gets 20000 retained messages at its own pace, none
     CHECK(by.round_trip("after"));
 }
 
-TEST_CASE("D06 30000-level filter and topic (limits raised): subscribed, matched and delivered without deep recursion") {
+TEST_CASE(
+    "D06 30000-level filter and topic (limits raised): subscribed, matched and delivered without deep "
+    "recursion") {
     broker_fixture b([](mqtt::net::broker_limits& l) {
         l.max_topic_levels = 40'000;
         l.max_string_length = 65'535;

@@ -83,20 +83,34 @@ void apply_limits(std::string_view text, mqtt::net::broker_limits& lim) {
         if (eq == std::string_view::npos) throw std::runtime_error("limit without '=': " + std::string(item));
         const auto key = trim(item.substr(0, eq));
         const auto v = parse_number(trim(item.substr(eq + 1)));
-        if (key == "max_connections") lim.max_connections = static_cast<std::uint32_t>(v);
-        else if (key == "max_connect_packet") lim.max_connect_packet = static_cast<std::uint32_t>(v);
-        else if (key == "max_packet_size") lim.max_packet_size = static_cast<std::uint32_t>(v);
-        else if (key == "max_string_length") lim.max_string_length = static_cast<std::uint32_t>(v);
-        else if (key == "max_user_properties") lim.max_user_properties = static_cast<std::uint32_t>(v);
-        else if (key == "max_topic_levels") lim.max_topic_levels = static_cast<std::uint32_t>(v);
-        else if (key == "receive_maximum") lim.receive_maximum = static_cast<std::uint16_t>(v);
-        else if (key == "max_subscriptions") lim.max_subscriptions = static_cast<std::uint32_t>(v);
-        else if (key == "topic_alias_maximum") lim.topic_alias_maximum = static_cast<std::uint16_t>(v);
-        else if (key == "max_keepalive") lim.max_keepalive = static_cast<std::uint16_t>(v);
-        else if (key == "max_session_expiry") lim.max_session_expiry = static_cast<std::uint32_t>(v);
-        else if (key == "max_sessions") lim.max_sessions = static_cast<std::uint32_t>(v);
-        else if (key == "connect_timeout_ms") lim.connect_timeout = std::chrono::milliseconds(v);
-        else throw std::runtime_error("unknown limit '" + std::string(key) + "'");
+        if (key == "max_connections")
+            lim.max_connections = static_cast<std::uint32_t>(v);
+        else if (key == "max_connect_packet")
+            lim.max_connect_packet = static_cast<std::uint32_t>(v);
+        else if (key == "max_packet_size")
+            lim.max_packet_size = static_cast<std::uint32_t>(v);
+        else if (key == "max_string_length")
+            lim.max_string_length = static_cast<std::uint32_t>(v);
+        else if (key == "max_user_properties")
+            lim.max_user_properties = static_cast<std::uint32_t>(v);
+        else if (key == "max_topic_levels")
+            lim.max_topic_levels = static_cast<std::uint32_t>(v);
+        else if (key == "receive_maximum")
+            lim.receive_maximum = static_cast<std::uint16_t>(v);
+        else if (key == "max_subscriptions")
+            lim.max_subscriptions = static_cast<std::uint32_t>(v);
+        else if (key == "topic_alias_maximum")
+            lim.topic_alias_maximum = static_cast<std::uint16_t>(v);
+        else if (key == "max_keepalive")
+            lim.max_keepalive = static_cast<std::uint16_t>(v);
+        else if (key == "max_session_expiry")
+            lim.max_session_expiry = static_cast<std::uint32_t>(v);
+        else if (key == "max_sessions")
+            lim.max_sessions = static_cast<std::uint32_t>(v);
+        else if (key == "connect_timeout_ms")
+            lim.connect_timeout = std::chrono::milliseconds(v);
+        else
+            throw std::runtime_error("unknown limit '" + std::string(key) + "'");
     }
 }
 
@@ -119,22 +133,30 @@ std::vector<row> parse_table(std::string_view text) {
             r.id = std::string(cols[0]);
             if (r.id.empty() || r.id.find(' ') != std::string::npos) throw std::runtime_error("bad ID");
             if (!ids.insert(r.id).second) throw std::runtime_error("duplicate ID " + r.id);
-            if (cols[1] == "311") r.version = mqtt::protocol_version::v311;
-            else if (cols[1] == "5") r.version = mqtt::protocol_version::v5;
-            else throw std::runtime_error("version must be 311 or 5");
-            if (cols[2] == "connect") r.connect_first = true;
-            else if (cols[2] != "none") throw std::runtime_error("before must be connect or none");
+            if (cols[1] == "311")
+                r.version = mqtt::protocol_version::v311;
+            else if (cols[1] == "5")
+                r.version = mqtt::protocol_version::v5;
+            else
+                throw std::runtime_error("version must be 311 or 5");
+            if (cols[2] == "connect")
+                r.connect_first = true;
+            else if (cols[2] != "none")
+                throw std::runtime_error("before must be connect or none");
             r.send = parse_hex(cols[3]);
             const auto parts = split(cols[4], ';');
             for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
                 r.expect.push_back(parse_hex(parts[i]));
                 if (r.expect.back().empty()) throw std::runtime_error("empty expected frame");
             }
-            if (parts.back() == "open") r.then_open = true;
-            else if (parts.back() != "close") throw std::runtime_error("expect must end with close or open");
+            if (parts.back() == "open")
+                r.then_open = true;
+            else if (parts.back() != "close")
+                throw std::runtime_error("expect must end with close or open");
             r.spec = std::string(cols[5]);
             r.description = std::string(cols[6]);
-            if (r.spec.empty() || r.description.empty()) throw std::runtime_error("empty spec or description");
+            if (r.spec.empty() || r.description.empty())
+                throw std::runtime_error("empty spec or description");
             if (cols.size() == 8) {
                 r.limits_text = std::string(cols[7]);
                 mqtt::net::broker_limits check;

@@ -15,15 +15,15 @@
 namespace mq::test::hardening {
 
 struct row {
-    std::string id;                     // "B03" or "B03-311"
+    std::string id;  // "B03" or "B03-311"
     mqtt::protocol_version version = mqtt::protocol_version::v5;
-    bool connect_first = false;         // "connect": a plain CONNECT of `version` first
-    std::vector<std::uint8_t> send;     // may be empty (send nothing)
+    bool connect_first = false;                     // "connect": a plain CONNECT of `version` first
+    std::vector<std::uint8_t> send;                 // may be empty (send nothing)
     std::vector<std::vector<std::uint8_t>> expect;  // exact frames, in order
-    bool then_open = false;             // "open": still serves PINGREQ; else closed
+    bool then_open = false;                         // "open": still serves PINGREQ; else closed
     std::string spec;
     std::string description;
-    std::string limits_text;            // as written, "" for defaults; rows are grouped by it
+    std::string limits_text;  // as written, "" for defaults; rows are grouped by it
     std::size_t line = 0;
 };
 

@@ -31,18 +31,22 @@ struct chunk {
 };
 
 struct conn {
-    int fd[2] = {-1, -1};        // [0] client side, [1] server side
-    bool eof[2] = {false, false};  // read side of fd[i] finished
-    bool shut[2] = {false, false}; // write side of fd[i] shut down
-    std::deque<chunk> q[2];        // q[d]: bytes travelling in direction d
+    int fd[2] = {-1, -1};           // [0] client side, [1] server side
+    bool eof[2] = {false, false};   // read side of fd[i] finished
+    bool shut[2] = {false, false};  // write side of fd[i] shut down
+    std::deque<chunk> q[2];         // q[d]: bytes travelling in direction d
     std::size_t queued[2] = {0, 0};
     bool hup[2] = {false, false};  // fd[i] reported hang-up or error
     bool dead = false;
 };
 
 // Direction d reads from fd[src(d)] and writes to fd[dst(d)].
-constexpr int src(int d) { return d == 0 ? 0 : 1; }
-constexpr int dst(int d) { return d == 0 ? 1 : 0; }
+constexpr int src(int d) {
+    return d == 0 ? 0 : 1;
+}
+constexpr int dst(int d) {
+    return d == 0 ? 1 : 0;
+}
 
 void set_nonblocking(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -68,8 +72,10 @@ void reset_close(int fd) {
 
 void close_conn(conn& c, bool reset) {
     for (int& fd : c.fd) {
-        if (reset) reset_close(fd);
-        else if (fd >= 0) ::close(fd);
+        if (reset)
+            reset_close(fd);
+        else if (fd >= 0)
+            ::close(fd);
         fd = -1;
     }
     c.dead = true;
@@ -82,7 +88,8 @@ fault_proxy::fault_proxy(std::uint16_t upstream_port) : upstream_(upstream_port)
     if (listen_fd_ < 0) throw std::system_error(errno, std::generic_category(), "fault_proxy socket");
     auto addr = loopback(0);
     socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 1024) != 0 ||
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 1024) != 0 ||
         ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
         const int e = errno;
         ::close(listen_fd_);
@@ -145,7 +152,8 @@ void fault_proxy::loop() {
                         ev[dst(d)] |= POLLOUT;
                     else
                         wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  c.q[d].front().due - now) + std::chrono::milliseconds(1));
+                                                  c.q[d].front().due - now) +
+                                                  std::chrono::milliseconds(1));
                 }
             }
             // A hung-up socket nobody reads (stall) would wake poll() at once, forever:
@@ -174,7 +182,8 @@ void fault_proxy::loop() {
                             dropped_[d] += static_cast<std::uint64_t>(n);
                         } else {
                             const auto due = m[d] == mode::delay ? clock::now() + delay[d] : clock::now();
-                            c.q[d].push_back({std::vector<std::uint8_t>(buf.begin(), buf.begin() + n), 0, due});
+                            c.q[d].push_back(
+                                {std::vector<std::uint8_t>(buf.begin(), buf.begin() + n), 0, due});
                             c.queued[d] += static_cast<std::size_t>(n);
                         }
                     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {

@@ -67,7 +67,8 @@ void server_session::handle_publish(mqtt::publish& p) {
         const auto* str = std::get_if<std::string>(&prop.value);
         const auto* pair = std::get_if<string_pair>(&prop.value);
         if ((str && str->size() > cfg_.max_string_length) ||
-            (pair && (pair->first.size() > cfg_.max_string_length || pair->second.size() > cfg_.max_string_length))) {
+            (pair &&
+             (pair->first.size() > cfg_.max_string_length || pair->second.size() > cfg_.max_string_length))) {
             protocol_violation(reason::implementation_specific_error);
             return;
         }
