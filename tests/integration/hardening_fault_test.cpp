@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "fault_proxy.hpp"
@@ -348,6 +349,76 @@ TEST_SUITE("fault" * doctest::skip()) {
             }
             CHECK(again.silent_for(std::chrono::milliseconds(300)));
         }
+    }
+
+}  // TEST_SUITE("fault")
+
+TEST_SUITE("fault" * doctest::skip()) {
+    TEST_CASE(
+        "S09 partition during a QoS 1 burst: the subscriber's session resumes with every message, none "
+        "lost") {
+        broker_fixture b;
+        auto pub = b.client("pub");
+        REQUIRE(b.ok);
+        constexpr int total = 300;  // below --max-queued: nothing may be dropped
+        {
+            fault_proxy proxy(b.port());
+            raw_client c(proxy.port());
+            REQUIRE(c.connect(persistent("part", true)));
+            REQUIRE(c.subscribe("burst", qos::at_least_once));
+            proxy.set(mode::drop);  // the path goes dark both ways
+            for (int i = 0; i < total; ++i) {
+                pub->send(make_publish("burst", numbered(static_cast<std::size_t>(i), 16), qos::at_least_once,
+                                       static_cast<std::uint16_t>(i + 1)));
+                REQUIRE(as<mqtt::puback>(pub->receive()));  // the publisher is not held up
+            }
+            CHECK(proxy.dropped(dir::to_client) > 0);  // deliveries went into the void
+            proxy.cut();
+        }
+        raw_client again(b.port());
+        auto ack = again.connect(persistent("part", false));
+        REQUIRE(ack);
+        CHECK(ack->session_present);
+        std::set<std::string> seen;
+        int dups = 0;
+        while (seen.size() < static_cast<std::size_t>(total)) {
+            auto m = as<mqtt::publish>(again.receive(std::chrono::milliseconds(3000)));
+            REQUIRE_MESSAGE(m, "only ", seen.size(), " of ", total, " arrived after the partition");
+            if (m->dup) ++dups;  // [MQTT-4.4.0-1] unacknowledged ones come back with DUP
+            seen.insert(payload_of(*m).substr(0, 8));
+            again.send(mqtt::puback{m->packet_id, reason::success, {}});
+        }
+        MESSAGE("after the partition: ", seen.size(), " distinct messages, ", dups, " resent with DUP");
+        CHECK(seen.size() == static_cast<std::size_t>(total));
+        CHECK(dups > 0);
+        CHECK(b.server().stats().messages_dropped == 0);
+        CHECK(again.silent_for(std::chrono::milliseconds(200)));
+    }
+
+    TEST_CASE(
+        "S13 stop with 1000 v5 clients: each gets DISCONNECT 0x8B and the close, within the drain bound") {
+        constexpr int clients = 1000;
+        auto b = std::make_unique<broker_fixture>();
+        std::vector<std::unique_ptr<raw_client>> cs;
+        for (int i = 0; i < clients; ++i) {
+            cs.push_back(b->client("bye" + std::to_string(i)));
+            REQUIRE(b->ok);
+        }
+        const auto t0 = steady_clock::now();
+        b->server().stop(std::chrono::milliseconds(2000));
+        b.reset();  // joins the broker thread: run() has returned
+        const auto stop_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
+        int got = 0, closed = 0;
+        for (auto& c : cs) {
+            auto d = as<mqtt::disconnect>(c->receive());
+            if (d && d->reason_code == reason::server_shutting_down) ++got;
+            if (c->wait_closed()) ++closed;
+        }
+        MESSAGE("stop() until run() returned, with ", clients, " clients: ", stop_ms, " ms");
+        CHECK(got == clients);
+        CHECK(closed == clients);
+        CHECK(stop_ms <= 2500);
     }
 
 }  // TEST_SUITE("fault")
