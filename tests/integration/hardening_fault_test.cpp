@@ -95,7 +95,14 @@ TEST_SUITE("fault" * doctest::skip()) {
         auto pub = b.client("pub");
         REQUIRE(b.ok);
         const auto t0 = steady_clock::now();
-        for (std::size_t i = 0; i < total; ++i) pub->send(make_publish("flood", numbered(i, size)));
+        for (std::size_t i = 0; i < total; ++i) {
+            // The healthy reader may trail by at most 1 MiB (kernel buffers hold that), so
+            // the broker's cap only ever bites on the stalled one, whatever the machine's speed.
+            const auto wait_until = steady_clock::now() + std::chrono::seconds(10);
+            while (i > reader.count + 1000 && steady_clock::now() < wait_until)
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            pub->send(make_publish("flood", numbered(i, size)));
+        }
         pub->send_hex("c0 00");  // the broker read every PUBLISH before this PINGREQ
         auto pong = pub->receive_frame(std::chrono::milliseconds(20'000));
         const auto publish_time = steady_clock::now() - t0;
@@ -113,7 +120,8 @@ TEST_SUITE("fault" * doctest::skip()) {
         const auto st = b.server().stats();
         CHECK(st.dropped_write_buffer > 0);
         CHECK(st.messages_dropped >= st.dropped_write_buffer);
-        CHECK(rss_growth < 24 * MiB);  // 40 MiB went through; only the capped write buffer stays
+        if (!sanitized)
+            CHECK(rss_growth < 24 * MiB);  // 40 MiB went through; only the capped write buffer stays
         CHECK(by.round_trip("during"));
 
         // The reader wakes up: what it gets are whole PUBLISH packets, and it is still served.
@@ -220,7 +228,7 @@ TEST_SUITE("fault" * doctest::skip()) {
                 REQUIRE(w);
                 CHECK(w->topic == "will/" + name);
                 CHECK(elapsed >= std::chrono::milliseconds(1300));  // 1.5 x 1 s after the CONNECT
-                CHECK(elapsed <= std::chrono::milliseconds(3000));
+                CHECK(elapsed <= std::chrono::milliseconds(3000 * timing_scale));
                 CHECK(c.silent_for(std::chrono::milliseconds(100)));  // the peer never heard about it
                 if (m == mode::drop) CHECK(proxy.dropped(dir::to_client) >= 3);  // DISCONNECT 0x8D swallowed
                 CHECK(by.round_trip(name));
@@ -418,7 +426,7 @@ TEST_SUITE("fault" * doctest::skip()) {
         MESSAGE("stop() until run() returned, with ", clients, " clients: ", stop_ms, " ms");
         CHECK(got == clients);
         CHECK(closed == clients);
-        CHECK(stop_ms <= 2500);
+        CHECK(stop_ms <= 2500 * timing_scale);
     }
 
 }  // TEST_SUITE("fault")

@@ -121,7 +121,7 @@ TEST_CASE(
     REQUIRE(m);
     CHECK(payload_of(*m) == "once");
     CHECK(sub->silent_for(milliseconds(200)));  // exactly one delivery
-    CHECK(rss_bytes() < rss0 + 4 * MiB);
+    if (!sanitized) CHECK(rss_bytes() < rss0 + 4 * MiB);
     // Receive Maximum 10: ids 2..10 still fit beside id 1, so id 1 is held once...
     for (std::uint16_t id = 2; id <= 10; ++id) {
         c->send(make_publish("c08", "n", qos::exactly_once, id));
@@ -178,7 +178,7 @@ TEST_CASE(
             }
         }
     }
-    CHECK(rss_bytes() < rss_warm + 4 * MiB);
+    if (!sanitized) CHECK(rss_bytes() < rss_warm + 4 * MiB);
     // Nothing is left subscribed; one plain subscription gets exactly one copy.
     auto pub = b.client("p");
     REQUIRE(b.ok);
@@ -288,7 +288,7 @@ TEST_CASE("D09 a # subscriber gets 20000 retained messages at its own pace, none
     CHECK(received == total);
     CHECK(topics.size() == static_cast<std::size_t>(total - 10));  // no duplicates after the first window
     CHECK(b.server().stats().messages_dropped == 0);
-    CHECK(rss_bytes() < rss0 + 16 * MiB);
+    if (!sanitized) CHECK(rss_bytes() < rss0 + 16 * MiB);
     CHECK(by.round_trip("after"));
 }
 

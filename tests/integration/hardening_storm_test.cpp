@@ -182,7 +182,7 @@ TEST_SUITE("fault" * doctest::skip()) {
         CHECK(failed == 0);
         CHECK(elapsed < 30'000);
         CHECK(probe.failures == 0);
-        CHECK(probe.worst_ms < 2000);
+        CHECK(probe.worst_ms < 2000 * timing_scale);
         CHECK(b.server().stats().connections_accepted - accepted0 >= static_cast<std::uint64_t>(clients));
         for (int fd : fds)
             if (fd >= 0) ::close(fd);
@@ -244,7 +244,7 @@ TEST_SUITE("fault" * doctest::skip()) {
         CHECK(never == 0);
         CHECK(answered == 0);  // trickling bytes do not extend the deadline: no CONNECT completed
         CHECK(first >= 450);
-        CHECK(last <= 2000);
+        CHECK(last <= 2000 * timing_scale);
         CHECK(by.round_trip("after slowloris"));
         for (int fd : fds) ::close(fd);
         CHECK(fds_back_to(baseline));
@@ -270,7 +270,7 @@ TEST_SUITE("fault" * doctest::skip()) {
             CHECK(by.round_trip("while 16 PUBLISH are pending"));
             const auto growth = rss_bytes() > rss0 ? rss_bytes() - rss0 : 0;
             MESSAGE("RSS growth with 16 x 256 MiB declared: ", growth / 1024, " KiB");
-            CHECK(growth < 8 * MiB);
+            CHECK(growth < (sanitized ? 32 : 8) * MiB);  // 16 x 256 MiB had they been allocated
             for (auto& c : cs) CHECK(c->silent_for(milliseconds(10)));  // still waiting for the body
         }
         CHECK(fds_back_to(baseline));
@@ -346,7 +346,7 @@ TEST_SUITE("fault" * doctest::skip()) {
         REQUIRE(d);
         CHECK(d->reason_code == reason::keep_alive_timeout);
         CHECK(ms_since(t0) >= 1300);
-        CHECK(ms_since(t0) <= 2600);
+        CHECK(ms_since(t0) <= 2600 * timing_scale);
     }
 
 }  // TEST_SUITE("fault")

@@ -16,6 +16,21 @@
 
 namespace mq::test {
 
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+#else
+inline constexpr bool sanitized = false;
+#endif
+/// Under ASan freed memory stays resident in its quarantine, so RSS bounds are
+/// only asserted in normal builds; time upper bounds get this factor there.
+inline constexpr int timing_scale = sanitized ? 3 : 1;
+
 /// Open descriptors of this process (broker sockets included).
 inline int fd_count() {
     DIR* d = ::opendir("/proc/self/fd");
