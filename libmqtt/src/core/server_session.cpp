@@ -56,6 +56,14 @@ void server_session::on_packet(mqtt::packet pkt, time_point now) {
             return;
         case packet_type::subscribe: {
             auto& s = std::get<mqtt::subscribe>(pkt);
+            // Decoded without the string limit so long filters get SUBACK 0x8F; the
+            // other strings still obey it (hardening §1.1: 0x83).
+            for (const auto& [key, value] : s.props.user_properties()) {
+                if (key.size() > cfg_.max_string_length || value.size() > cfg_.max_string_length) {
+                    protocol_violation(reason::implementation_specific_error);
+                    return;
+                }
+            }
             subscribe_request req{s.packet_id, std::move(s.entries), std::nullopt};
             if (auto id = s.props.get_int(property_id::subscription_identifier)) req.subscription_id = *id;
             actions_.emplace_back(std::move(req));

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <mqtt/codec/limits.hpp>
+#include <mqtt/codec/utf8.hpp>
 #include <mqtt/codec/varint.hpp>
 
 namespace mqtt::core {
@@ -56,6 +57,22 @@ bool is_sys_topic(std::string_view t) noexcept {
 
 void server_session::handle_publish(mqtt::publish& p) {
     const bool v5 = version_ == protocol_version::v5;
+    // Decoded without --max-string-length (see connection::process_frames): the
+    // topic over it is 0x90, any other string 0x83; binary fields are exempt.
+    if (p.topic.size() > cfg_.max_string_length) {
+        protocol_violation(reason::topic_name_invalid);
+        return;
+    }
+    for (const auto& prop : p.props.items) {
+        const auto* str = std::get_if<std::string>(&prop.value);
+        const auto* pair = std::get_if<string_pair>(&prop.value);
+        if ((str && str->size() > cfg_.max_string_length) ||
+            (pair &&
+             (pair->first.size() > cfg_.max_string_length || pair->second.size() > cfg_.max_string_length))) {
+            protocol_violation(reason::implementation_specific_error);
+            return;
+        }
+    }
     if (v5) {
         if (auto alias = p.props.get_int(property_id::topic_alias)) {
             // [MQTT-3.3.2-8] [MQTT-3.3.2-9] alias 0 or above our maximum.
@@ -78,6 +95,19 @@ void server_session::handle_publish(mqtt::publish& p) {
         }
     }
     const std::uint16_t id = p.packet_id;
+    if (v5 && p.props.get_int(property_id::payload_format_indicator) == 1u &&
+        check_utf8(std::string_view(reinterpret_cast<const char*>(p.payload.data()), p.payload.size())) ==
+            utf8_status::invalid) {
+        // [MQTT-3.3.2-4] Payload Format Indicator 1 promises UTF-8 (hardening C16):
+        // not routed; QoS 1/2 are refused with 0x99, QoS 0 can only be refused by DISCONNECT.
+        if (p.level == qos::at_least_once)
+            emit(mqtt::puback{id, reason::payload_format_invalid, {}});
+        else if (p.level == qos::exactly_once)
+            emit(mqtt::pubrec{id, reason::payload_format_invalid, {}});  // flow ends: no id kept
+        else
+            protocol_violation(reason::payload_format_invalid);
+        return;
+    }
     if (is_sys_topic(p.topic)) {
         // Clients cannot publish under $SYS/ (hardening C19): not routed.
         if (p.level == qos::at_least_once)

@@ -166,7 +166,14 @@ bool connection::process_frames() {
             apply_actions();
             return false;
         }
-        auto pkt = decode_frame(*frame, session_->version(), lim, ec);
+        auto decode_lim = lim;
+        // --max-string-length has a different answer per field (hardening §1.1): a
+        // filter gets SUBACK 0x8F (D06), a topic 0x90, other strings 0x83, and binary
+        // data such as Correlation Data may use all 65,535 bytes (C17). The session
+        // applies it; the decoder only bounds these packets by their size.
+        if (type == packet_type::subscribe || type == packet_type::publish)
+            decode_lim.max_string_length = 65'535;
+        auto pkt = decode_frame(*frame, session_->version(), decode_lim, ec);
         if (ec) {
             const bool first = !session_->connected();
             session_->on_decode_error(ec, first ? peek_connect_level(*frame) : std::nullopt, now);
