@@ -57,7 +57,7 @@ std::unique_ptr<CLI::App> reparse_with_config(const std::vector<std::string>& ar
     auto app = std::make_unique<CLI::App>();
     globals().run = nullptr;
     globals().config_origins = cfg.origins;
-    build_root_app(*app);
+    build_root_app(*app, subcommand);
     try {
         app->parse(static_cast<int>(argv.size()), argv.data());
     } catch (const CLI::ParseError& e) {
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     ignore_sigpipe();
     CLI::App app;
     try {
-        build_root_app(app);
+        build_root_app(app, subcommand_in(argc, argv));
         if (argc <= 1) {
             (void)write_all(2, app.help());
             return exit_status::usage;

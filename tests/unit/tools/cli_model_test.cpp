@@ -179,3 +179,31 @@ TEST_CASE("H06 QoS values") {
         CHECK(exit_of([s] { (void)parse_qos(s); }) == 64);
     }
 }
+
+TEST_CASE("a command line builds only its subcommand's options; the stubs match the full model") {
+    CLI::App full;
+    mq::tools::build_root_app(full);
+    for (const CLI::App* sub : full.get_subcommands([](const CLI::App*) { return true; })) {
+        CAPTURE(sub->get_name());
+        CLI::App lean;
+        mq::tools::build_root_app(lean, sub->get_name());
+        for (const CLI::App* other : lean.get_subcommands([](const CLI::App*) { return true; })) {
+            const CLI::App* real = full.get_subcommand(other->get_name());
+            CHECK(other->get_description() == real->get_description());
+            CHECK(other->get_group() == real->get_group());
+            // Completion needs the whole model; any other choice stubs the rest.
+            if (other->get_name() == sub->get_name() || sub->get_name() == "completion")
+                CHECK(other->get_options().size() == real->get_options().size());
+            else
+                CHECK(other->get_options().size() <= 1);  // --help only
+        }
+    }
+    const char* argv1[] = {"mq", "--log-level", "debug", "--config", "sub", "pub", "-t", "x"};
+    CHECK(mq::tools::subcommand_in(8, argv1) == "pub");
+    const char* argv2[] = {"mq", "--help"};
+    CHECK(mq::tools::subcommand_in(2, argv2).empty());
+    const char* argv3[] = {"mq", "-d", "bench", "report"};
+    CHECK(mq::tools::subcommand_in(4, argv3) == "bench");
+    const char* argv4[] = {"mq", "nosuch", "pub"};
+    CHECK(mq::tools::subcommand_in(3, argv4).empty());
+}
