@@ -42,6 +42,12 @@ std::unique_ptr<raw_client> login(std::uint16_t port, const std::string& id, con
     return c;
 }
 
+// Nothing more arrives for `quiet`, frames already buffered included, and the
+// connection stays open.
+bool nothing_for(raw_client& c, std::chrono::milliseconds quiet) {
+    return !c.receive(quiet).has_value() && !c.peer_closed();
+}
+
 }  // namespace
 
 TEST_CASE("MQTT-3.1.4-2 J01 v5 right password connects; wrong password, unknown user, no password get 0x86") {
@@ -115,8 +121,8 @@ TEST_CASE("J05 v5 publish denied by the ACL: PUBACK/PUBREC 0x87, QoS 0 dropped a
     REQUIRE(rec);
     CHECK(rec->reason_code == reason::not_authorized);
     eve->send(mqtt::packet{make_publish("t/x", "q0")});
-    CHECK(eve->silent_for(std::chrono::milliseconds(200)));  // connection kept, nothing else sent
-    CHECK(sub->silent_for(std::chrono::milliseconds(200)));
+    CHECK(nothing_for(*eve, std::chrono::milliseconds(200)));  // connection kept, nothing else sent
+    CHECK(nothing_for(*sub, std::chrono::milliseconds(200)));
     CHECK(b.server().stats().dropped_not_authorized == 1);
     // Alice may write there: delivered.
     auto alice = login(b.port(), "alice", "alice", "a");
@@ -145,7 +151,7 @@ TEST_CASE("J05 v3.1.1 publish denied by the ACL is acknowledged as usual, droppe
     f = eve->receive_frame();
     REQUIRE(f);
     CHECK(to_hex(*f) == "50 02 00 04");
-    CHECK(sub->silent_for(std::chrono::milliseconds(200)));
+    CHECK(nothing_for(*sub, std::chrono::milliseconds(200)));
     CHECK(b.server().stats().dropped_not_authorized == 2);
 }
 
@@ -195,7 +201,7 @@ TEST_CASE("J09 %u and %c rules give each client its own tree") {
     auto got = as<mqtt::publish>(alice->receive());
     REQUIRE(got);
     CHECK(got->topic == "dev/bob-dev/out");
-    CHECK(alice->silent_for(std::chrono::milliseconds(150)));
+    CHECK(nothing_for(*alice, std::chrono::milliseconds(150)));
 }
 
 TEST_CASE("J06 a Will on a topic the client may not write refuses the CONNECT: 0x87 / 0x05") {
@@ -231,10 +237,10 @@ TEST_CASE("J07 retained messages are checked for read access when sent on subscr
     auto m = as<mqtt::publish>(guest->receive());
     REQUIRE(m);
     CHECK(m->topic == "r/public");
-    CHECK(guest->silent_for(std::chrono::milliseconds(200)));
+    CHECK(nothing_for(*guest, std::chrono::milliseconds(200)));
     // Live messages on the denied topic are not delivered either.
     admin->send(mqtt::packet{make_publish("r/secret", "live")});
-    CHECK(guest->silent_for(std::chrono::milliseconds(200)));
+    CHECK(nothing_for(*guest, std::chrono::milliseconds(200)));
 }
 
 TEST_CASE("J08 reload() applies new files and keeps the old ones when a file is broken") {
@@ -297,4 +303,38 @@ TEST_CASE("J03 malformed files and the anonymous policy stop start() with the fi
     CHECK(start_error(open).find("is not loopback") != std::string::npos);
     open.allow_anonymous = true;
     CHECK(start_error(open) == "started");
+}
+
+TEST_CASE("J07 messages queued for an offline session are re-checked against a reloaded ACL on resume") {
+    auth_setup s;
+    write_text(s.passwords, password_text({{"admin", "x"}, {"guest", "g"}}));
+    write_text(s.acl, "allow user:admin readwrite #\nallow user:guest read r/#\n");
+    secure_broker b(s.options(true));
+    auto persistent = connect_packet("guest-dev", "guest", "g");
+    persistent.clean_start = false;
+    persistent.props.set_int(mqtt::property_id::session_expiry_interval, 300);
+    {
+        raw_client guest(b.port());
+        auto ack = guest.connect(persistent);
+        REQUIRE(ack);
+        REQUIRE(ack->reason_code == reason::success);
+        REQUIRE(guest.subscribe("r/#", qos::at_least_once)->reason_codes.at(0) == reason::granted_qos_1);
+        guest.send(mqtt::packet{mqtt::disconnect{}});
+        CHECK(guest.wait_closed());
+    }
+    auto admin = login(b.port(), "admin", "admin", "x");
+    for (const char* t : {"r/public", "r/secret"}) {
+        admin->send(mqtt::packet{make_publish(t, t, qos::at_least_once, 1)});
+        REQUIRE(as<mqtt::puback>(admin->receive()));
+    }
+    write_text(s.acl, "allow user:admin readwrite #\ndeny user:guest read r/secret\nallow user:guest read r/#\n");
+    REQUIRE(b.server().reload());
+    raw_client guest(b.port());
+    auto ack = guest.connect(persistent);
+    REQUIRE(ack);
+    CHECK(ack->session_present);
+    auto m = as<mqtt::publish>(guest.receive());
+    REQUIRE(m);
+    CHECK(m->topic == "r/public");
+    CHECK(nothing_for(guest, std::chrono::milliseconds(200)));
 }

@@ -78,6 +78,12 @@ void server_state::attach_session(connection& c, const core::connect_request& re
         c.ref = pos->second.ref;
     }
     sessions.find(req.client_id)->second.username = c.username;
+    if (present) {
+        if (const core::acl* acl = files->acl.get()) {
+            const auto who = c.subject();
+            s.discard_queued([acl, &who](std::string_view topic) { return acl->may_read(who, topic); });
+        }
+    }
     c.attached = true;
     MQ_LOG(log, log_level::info, "broker", req.client_id, "connected (v{}, clean {}, present {})",
            static_cast<int>(s.version()), req.clean_start, present);

@@ -175,6 +175,11 @@ public:
     /// shutdown 0x8B). The Will is published when `publish_will`.
     void disconnect(reason why, bool publish_will);
 
+    /// Removes queued (not yet sent) messages whose topic `may_read` refuses,
+    /// counted as not_authorized drops: an ACL reload while the client was away
+    /// applies on resume (hardening J07). Returns how many were removed.
+    std::size_t discard_queued(const std::function<bool(std::string_view topic)>& may_read);
+
     /// Write access check for inbound PUBLISH topics (the ACL), or empty for
     /// none. A refused PUBLISH is not routed: v5 QoS 1/2 get PUBACK/PUBREC
     /// 0x87, QoS 0 and 3.1.1 are acknowledged as usual and counted as dropped
