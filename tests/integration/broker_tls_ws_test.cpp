@@ -227,3 +227,19 @@ TEST_CASE("bad TLS material or a TLS listener without a certificate stops start(
     o.tls.min_version = "tlsv1.1";
     CHECK(start_error(o).find("unsupported TLS version") != std::string::npos);
 }
+
+TEST_CASE("T03 a ClientHello or WebSocket request then silence is closed at the connect timeout") {
+    tls_setup s;
+    auto o = s.options({"mqtts://127.0.0.1:0", "ws://127.0.0.1:0"});
+    o.limits.connect_timeout = std::chrono::milliseconds(300);
+    secure_broker b(o);
+    raw_client hello(b.port(0));
+    hello.send_hex("16 03 01 02 00 01 00 01 fc 03 03");  // the start of a ClientHello
+    raw_client upgrade(b.port(1));
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\n";  // headers never finished
+    upgrade.send_bytes(std::span(reinterpret_cast<const std::uint8_t*>(req.data()), req.size()));
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(hello.wait_closed(std::chrono::milliseconds(3000)));
+    CHECK(upgrade.wait_closed(std::chrono::milliseconds(3000)));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2500));
+}
