@@ -65,6 +65,7 @@ complete -c mq -n '__fish_seen_subcommand_from broker' -l shutdown-timeout -r -f
 complete -c mq -n '__fish_seen_subcommand_from broker' -l sys-interval -r -f -d 'Publish SYS/broker/... every DUR (default 10s, 0 disables)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-cafile -r -F -d 'CA that verifies client certificates'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-cert -r -F -d 'Server certificate chain (PEM) for mqtts// and wss//'
+complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-ephemeral-ca -r -f -d 'Make a throwaway CA and localhost certificate; write the CA to FILE'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-key -r -F -d 'Server private key (PEM; default in --tls-cert)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-version -r -f -d 'Lowest TLS version tlsv1.2 (default) or tlsv1.3'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l topic-alias-maximum -r -f -d 'Inbound topic aliases (default 10)'

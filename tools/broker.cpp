@@ -47,7 +47,7 @@ struct broker_options {
     std::string sys_interval = "10s";
     std::string ready_file;
     // Security (cli-contract.md §9).
-    std::string tls_cert, tls_key, tls_cafile, tls_version, ciphers;
+    std::string tls_cert, tls_key, tls_cafile, tls_version, ciphers, tls_ephemeral_ca;
     bool require_client_cert = false;
     bool allow_anonymous = false;
     std::string password_file, acl_file;
@@ -99,6 +99,7 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     s.tls.require_client_cert = o.require_client_cert;
     if (!o.tls_version.empty()) s.tls.min_version = o.tls_version;
     s.tls.ciphers = o.ciphers;
+    s.tls.ephemeral_ca_file = o.tls_ephemeral_ca;
     if (o.allow_anonymous) s.allow_anonymous = true;
     s.password_file = o.password_file;
     s.acl_file = o.acl_file;
@@ -183,6 +184,8 @@ void add_broker_command(CLI::App& app) {
                   "Refuse TLS clients without a verified certificate (its CN is the username)");
     cmd->add_option("--tls-version", o->tls_version, "Lowest TLS version: tlsv1.2 (default) or tlsv1.3");
     cmd->add_option("--ciphers", o->ciphers, "OpenSSL cipher list for TLS 1.2");
+    cmd->add_option("--tls-ephemeral-ca", o->tls_ephemeral_ca,
+                    "Make a throwaway CA and localhost certificate; write the CA to FILE");
     cmd->add_flag("--allow-anonymous", o->allow_anonymous,
                   "Accept clients without credentials (default: only without --password-file, on loopback)");
     cmd->add_option("--password-file", o->password_file, "Users and PBKDF2 hashes (see mq broker passwd)");

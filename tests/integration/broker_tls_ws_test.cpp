@@ -243,3 +243,28 @@ TEST_CASE("T03 a ClientHello or WebSocket request then silence is closed at the 
     CHECK(upgrade.wait_closed(std::chrono::milliseconds(3000)));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2500));
 }
+
+TEST_CASE("tls ephemeral CA: clients trusting the written CA verify the broker as localhost and 127.0.0.1") {
+    temp_dir dir;
+    mqtt::net::server_options o;
+    o.listeners = {mqtt::net::listener_options{"mqtts://127.0.0.1:0"}};
+    o.tls.ephemeral_ca_file = dir.file("ca.pem");
+    o.sys_interval = std::chrono::milliseconds(0);
+    secure_broker b(o);
+    run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        for (const char* host : {"localhost", "127.0.0.1"}) {
+            auto co = client_it::options(b.port(), protocol_version::v5, "eph");
+            co.host = host;
+            co.transport = transport_kind::tls;
+            co.tls.ca_file = dir.file("ca.pem");
+            client c(ex, co);
+            co_await c.connect();
+            co_await c.disconnect();
+        }
+        // A client trusting another CA refuses it.
+        tls_setup other;
+        client wrong(ex, other.client(b.port(), transport_kind::tls, "wrong-ca"));
+        const auto ec = co_await error_of(wrong.connect());
+        CHECK(ec == mqtt::net::net_error::tls_verify);
+    });
+}

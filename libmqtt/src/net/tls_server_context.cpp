@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tls_ephemeral_ca.hpp"
 #include "transport.hpp"
 
 namespace mqtt::net::detail {
@@ -32,7 +33,8 @@ std::string last_openssl_error(const boost::system::error_code& ec) {
 }  // namespace
 
 std::shared_ptr<ssl::context> make_server_tls_context(const server_tls_options& o) {
-    if (o.cert_file.empty()) throw config_error("mqtts:// and wss:// listeners need --tls-cert and --tls-key");
+    if (o.cert_file.empty() && o.ephemeral_ca_file.empty())
+        throw config_error("mqtts:// and wss:// listeners need --tls-cert and --tls-key (or --tls-ephemeral-ca)");
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     SSL_CTX* native = ctx->native_handle();
     boost::system::error_code ec;
@@ -46,11 +48,18 @@ std::shared_ptr<ssl::context> make_server_tls_context(const server_tls_options& 
     SSL_CTX_set_min_proto_version(native, floor);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::single_dh_use);
 
-    ctx->use_certificate_chain_file(o.cert_file, ec);
-    if (ec) bad_file("certificate file", o.cert_file, ec);
     const std::string& key = o.key_file.empty() ? o.cert_file : o.key_file;
-    ctx->use_private_key_file(key, ssl::context::pem, ec);
-    if (ec) bad_file("private key file", key, ec);
+    if (o.cert_file.empty()) {
+        const ephemeral_tls made = make_ephemeral_ca(o.ephemeral_ca_file);
+        ctx->use_certificate_chain(asio::buffer(made.cert_chain_pem), ec);
+        if (!ec) ctx->use_private_key(asio::buffer(made.key_pem), ssl::context::pem, ec);
+        if (ec) bad_file("ephemeral certificate for", o.ephemeral_ca_file, ec);
+    } else {
+        ctx->use_certificate_chain_file(o.cert_file, ec);
+        if (ec) bad_file("certificate file", o.cert_file, ec);
+        ctx->use_private_key_file(key, ssl::context::pem, ec);
+        if (ec) bad_file("private key file", key, ec);
+    }
     if (SSL_CTX_check_private_key(native) != 1) {
         ERR_clear_error();
         throw config_error("private key '" + key + "' does not match certificate '" + o.cert_file + "'");

@@ -29,6 +29,9 @@ struct server_tls_options {
     bool require_client_cert = false;
     std::string min_version = "tlsv1.2";  // tlsv1.2 or tlsv1.3; never lower
     std::string ciphers;                  // OpenSSL cipher list (TLS 1.2)
+    /// Without cert_file: make a throwaway CA and a server certificate for
+    /// localhost, 127.0.0.1 and ::1 at start(), and write the CA (PEM) here.
+    std::string ephemeral_ca_file;
 };
 
 /// Bad password file, ACL file, TLS material or anonymous policy at start():
