@@ -137,7 +137,8 @@ int run_passwd(const passwd_options& o) {
 CLI::App* add_broker_passwd_command(CLI::App& broker) {
     auto o = std::make_shared<passwd_options>();
     auto* cmd = broker.add_subcommand("passwd", "Add, update or delete a user in a password file");
-    cmd->add_option("FILE", o->file, "Password file (created if missing, written with mode 0600)")->required();
+    cmd->add_option("FILE", o->file, "Password file (created if missing, written with mode 0600)")
+        ->required();
     cmd->add_option("USER", o->user, "User name")->required();
     cmd->add_flag("--delete", o->remove, "Remove USER instead of setting a password");
     cmd->add_flag("--password-stdin", o->password_stdin, "Read the password from the first line of stdin");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace mq::tools {
 /// Adds `passwd` under the `broker` subcommand; returns it so `broker` can tell

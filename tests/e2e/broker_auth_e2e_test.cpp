@@ -44,7 +44,8 @@ std::uint16_t start_broker(std::unique_ptr<process>& p, std::vector<std::string>
 }
 
 int pub(std::uint16_t port, const std::string& user, const std::string& pw, const std::string& topic) {
-    return run_mq({"pub", "-p", std::to_string(port), "-u", user, "-P", pw, "-t", topic, "-m", "x", "-q", "1"})
+    return run_mq(
+               {"pub", "-p", std::to_string(port), "-u", user, "-P", pw, "-t", topic, "-m", "x", "-q", "1"})
         .exit_code;
 }
 
@@ -53,7 +54,8 @@ int pub(std::uint16_t port, const std::string& user, const std::string& pw, cons
 TEST_CASE("e2e mq broker passwd creates, updates and deletes users in a 0600 file the broker accepts") {
     temp_dir dir;
     const std::string file = dir.file("passwd");
-    auto r = run_mq({"broker", "passwd", file, "alice", "--password-stdin", "--iterations", "1000"}, "s3cret\n");
+    auto r =
+        run_mq({"broker", "passwd", file, "alice", "--password-stdin", "--iterations", "1000"}, "s3cret\n");
     REQUIRE(r.exit_code == 0);
     r = run_mq({"broker", "passwd", file, "bob", "--password-stdin", "--iterations", "1000"}, "b0b\r\n");
     REQUIRE(r.exit_code == 0);
@@ -73,7 +75,8 @@ TEST_CASE("e2e mq broker passwd creates, updates and deletes users in a 0600 fil
     CHECK(broker->wait(10s).exit_code == 0);
 
     // Update keeps bob, delete removes alice, deleting again is an error.
-    REQUIRE(run_mq({"broker", "passwd", file, "bob", "--password-stdin", "--iterations", "2000"}, "new\n").exit_code == 0);
+    REQUIRE(run_mq({"broker", "passwd", file, "bob", "--password-stdin", "--iterations", "2000"}, "new\n")
+                .exit_code == 0);
     REQUIRE(run_mq({"broker", "passwd", file, "alice", "--delete"}).exit_code == 0);
     const std::string after = read_file(file);
     CHECK(after.find("alice:") == std::string::npos);
@@ -101,7 +104,9 @@ TEST_CASE("e2e J03 a malformed password or ACL file stops mq broker with exit 78
 TEST_CASE("e2e J08 SIGHUP reloads the ACL; a broken file on reload keeps the old rules and is logged") {
     temp_dir dir;
     const std::string pw = dir.file("passwd"), acl = dir.file("acl");
-    REQUIRE(run_mq({"broker", "passwd", pw, "u", "--password-stdin", "--iterations", "1000"}, "p\n").exit_code == 0);
+    REQUIRE(
+        run_mq({"broker", "passwd", pw, "u", "--password-stdin", "--iterations", "1000"}, "p\n").exit_code ==
+        0);
     write_file(acl, "allow * readwrite a/#\n");
     std::unique_ptr<process> broker;
     const auto port = start_broker(broker, {"--password-file", pw, "--acl-file", acl});

@@ -103,10 +103,12 @@ TEST_CASE("J02 allow_anonymous with a password file accepts clients without a us
     CHECK(connack_hex(bad, connect_packet("x", "alice", "wrong")) == "20 03 00 86 00");
 }
 
-TEST_CASE("J05 v5 publish denied by the ACL: PUBACK/PUBREC 0x87, QoS 0 dropped and counted, nothing delivered") {
+TEST_CASE(
+    "J05 v5 publish denied by the ACL: PUBACK/PUBREC 0x87, QoS 0 dropped and counted, nothing delivered") {
     auth_setup s;
     write_text(s.passwords, password_text({{"alice", "a"}, {"eve", "e"}}));
-    write_text(s.acl, "allow user:alice readwrite t/#\nallow user:eve read t/#\nallow user:eve write other\n");
+    write_text(s.acl,
+               "allow user:alice readwrite t/#\nallow user:eve read t/#\nallow user:eve write other\n");
     secure_broker b(s.options(true));
     auto sub = login(b.port(), "sub", "alice", "a");
     REQUIRE(sub->subscribe("t/#", qos::exactly_once));
@@ -190,7 +192,8 @@ TEST_CASE("J09 %u and %c rules give each client its own tree") {
     auto alice = login(b.port(), "alice-dev", "alice", "a");
     auto bob = login(b.port(), "bob-dev", "bob", "b");
     CHECK(alice->subscribe("home/alice/#", qos::at_least_once)->reason_codes.at(0) == reason::granted_qos_1);
-    CHECK(alice->subscribe("home/bob/#", qos::at_least_once, 2)->reason_codes.at(0) == reason::not_authorized);
+    CHECK(alice->subscribe("home/bob/#", qos::at_least_once, 2)->reason_codes.at(0) ==
+          reason::not_authorized);
     CHECK(alice->subscribe("dev/+/out", qos::at_least_once, 3)->reason_codes.at(0) == reason::granted_qos_1);
     bob->send(mqtt::packet{make_publish("home/alice/x", "intrude", qos::at_least_once, 1)});
     CHECK(as<mqtt::puback>(bob->receive())->reason_code == reason::not_authorized);
@@ -225,7 +228,8 @@ TEST_CASE("J06 a Will on a topic the client may not write refuses the CONNECT: 0
 TEST_CASE("J07 retained messages are checked for read access when sent on subscribe") {
     auth_setup s;
     write_text(s.passwords, password_text({{"admin", "x"}, {"guest", "g"}}));
-    write_text(s.acl, "allow user:admin readwrite #\ndeny user:guest read r/secret\nallow user:guest read r/#\n");
+    write_text(s.acl,
+               "allow user:admin readwrite #\ndeny user:guest read r/secret\nallow user:guest read r/#\n");
     secure_broker b(s.options(true));
     auto admin = login(b.port(), "admin", "admin", "x");
     for (const char* t : {"r/public", "r/secret"}) {
@@ -290,7 +294,8 @@ TEST_CASE("J03 malformed files and the anonymous policy stop start() with the fi
     write_text(s.passwords, password_text({{"alice", "a"}}) + "bob:$pbkdf2-sha512$notanumber$x$y\n");
     CHECK(start_error(s.options(false)) == s.passwords + ":3: bad iteration count 'notanumber'");
     write_text(s.passwords, "carol:$sha1$abc\n");
-    CHECK(start_error(s.options(false)) == s.passwords + ":1: unknown hash scheme 'sha1' (only pbkdf2-sha512)");
+    CHECK(start_error(s.options(false)) ==
+          s.passwords + ":1: unknown hash scheme 'sha1' (only pbkdf2-sha512)");
     write_text(s.passwords, password_text({{"alice", "a"}}));
     write_text(s.acl, "allow * read ok\n\nallow * write a/#/b\n");
     CHECK(start_error(s.options(true)) == s.acl + ":3: invalid topic filter 'a/#/b'");
@@ -327,7 +332,8 @@ TEST_CASE("J07 messages queued for an offline session are re-checked against a r
         admin->send(mqtt::packet{make_publish(t, t, qos::at_least_once, 1)});
         REQUIRE(as<mqtt::puback>(admin->receive()));
     }
-    write_text(s.acl, "allow user:admin readwrite #\ndeny user:guest read r/secret\nallow user:guest read r/#\n");
+    write_text(s.acl,
+               "allow user:admin readwrite #\ndeny user:guest read r/secret\nallow user:guest read r/#\n");
     REQUIRE(b.server().reload());
     raw_client guest(b.port());
     auto ack = guest.connect(persistent);

@@ -19,10 +19,10 @@
 
 using namespace mq::test;
 using namespace mq::test::client_it;
-using mqtt::net::client;
-using mqtt::net::transport_kind;
 using mqtt::protocol_version;
 using mqtt::qos;
+using mqtt::net::client;
+using mqtt::net::transport_kind;
 
 namespace {
 
@@ -59,13 +59,13 @@ std::vector<mqtt::subscription> subs(std::string filter) {
 
 TEST_CASE("mqtt, mqtts, ws and wss listeners on port 0 are listed and each round trips a message") {
     tls_setup s;
-    secure_broker b(s.options({"mqtt://127.0.0.1:0", "mqtts://127.0.0.1:0", "ws://127.0.0.1:0/mqtt",
-                               "wss://127.0.0.1:0"}));
+    secure_broker b(s.options(
+        {"mqtt://127.0.0.1:0", "mqtts://127.0.0.1:0", "ws://127.0.0.1:0/mqtt", "wss://127.0.0.1:0"}));
     const auto ls = b.server().listeners();
     REQUIRE(ls.size() == 4);
     const std::vector<std::string> transports = {"tcp", "tls", "ws", "wss"};
-    const std::vector<std::string> prefixes = {"mqtt://127.0.0.1:", "mqtts://127.0.0.1:", "ws://127.0.0.1:",
-                                               "wss://127.0.0.1:"};
+    const std::vector<std::string> prefixes = {
+        "mqtt://127.0.0.1:", "mqtts://127.0.0.1:", "ws://127.0.0.1:", "wss://127.0.0.1:"};
     for (std::size_t i = 0; i < ls.size(); ++i) {
         CHECK(ls[i].transport == transports[i]);
         CHECK(ls[i].port != 0);
@@ -266,5 +266,42 @@ TEST_CASE("tls ephemeral CA: clients trusting the written CA verify the broker a
         client wrong(ex, other.client(b.port(), transport_kind::tls, "wrong-ca"));
         const auto ec = co_await error_of(wrong.connect());
         CHECK(ec == mqtt::net::net_error::tls_verify);
+    });
+}
+
+TEST_CASE("W04 W05 a frame claiming 2^63 bytes gets close 1009, an unmasked frame close 1002") {
+    tls_setup s;
+    secure_broker b(s.options({"ws://127.0.0.1:0"}));
+    namespace websocket = boost::beast::websocket;
+    struct row {
+        const char* hex;
+        websocket::close_code expected;
+    };
+    const std::vector<row> rows = {
+        {"82 ff 7f ff ff ff ff ff ff ff 01 02 03 04", websocket::close_code::too_big},
+        {"82 02 00 00", websocket::close_code::protocol_error},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.hex);
+        asio::io_context io;
+        websocket::stream<asio::ip::tcp::socket> ws(io);
+        ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), b.port()});
+        ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+            req.set(boost::beast::http::field::sec_websocket_protocol, "mqtt");
+        }));
+        ws.handshake("127.0.0.1", "/");
+        const auto raw = from_hex(r.hex);
+        asio::write(ws.next_layer(), asio::buffer(raw));
+        boost::beast::flat_buffer buf;
+        boost::system::error_code ec;
+        ws.read(buf, ec);
+        CHECK(ec == websocket::error::closed);
+        CHECK(ws.reason().code == r.expected);
+    }
+    // The broker still serves WebSocket clients.
+    run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        client c(ex, s.client(b.port(), transport_kind::ws, "after"));
+        co_await c.connect();
+        co_await c.disconnect();
     });
 }

@@ -50,7 +50,8 @@ inline void write_text(const std::string& path, const std::string& text) {
 /// Password file text for (user, password) pairs; 1,000 iterations keep tests fast.
 inline std::string password_text(const std::vector<std::pair<std::string, std::string>>& users) {
     std::string out = "# test users\n";
-    for (const auto& [u, p] : users) out += mqtt::core::format_password_entry(mqtt::net::hash_password(u, p, 1000)) + "\n";
+    for (const auto& [u, p] : users)
+        out += mqtt::core::format_password_entry(mqtt::net::hash_password(u, p, 1000)) + "\n";
     return out;
 }
 

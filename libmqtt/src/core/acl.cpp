@@ -50,9 +50,12 @@ std::optional<std::string> expand(const std::string& filter, const acl_subject& 
 bool applies(const acl_rule& r, const acl_subject& who, acl_access need) noexcept {
     if ((static_cast<unsigned>(r.access) & static_cast<unsigned>(need)) == 0) return false;
     switch (r.who) {
-        case acl_rule::who_kind::anyone: return true;
-        case acl_rule::who_kind::anonymous: return !who.username.has_value();
-        case acl_rule::who_kind::user: return who.username && *who.username == r.name;
+        case acl_rule::who_kind::anyone:
+            return true;
+        case acl_rule::who_kind::anonymous:
+            return !who.username.has_value();
+        case acl_rule::who_kind::user:
+            return who.username && *who.username == r.name;
     }
     return false;
 }
@@ -73,7 +76,8 @@ bool decide(const std::vector<acl_rule>& rules, const acl_subject& who, acl_acce
 
 bool filter_covers(std::string_view outer, std::string_view inner) noexcept {
     // [MQTT-4.7.2-1] a leading wildcard never matches '$' topics.
-    if (!inner.empty() && inner.front() == '$' && !outer.empty() && (outer.front() == '+' || outer.front() == '#'))
+    if (!inner.empty() && inner.front() == '$' && !outer.empty() &&
+        (outer.front() == '+' || outer.front() == '#'))
         return false;
     std::size_t o = 0, i = 0;
     for (;;) {
@@ -105,7 +109,8 @@ std::optional<acl> acl::parse(std::string_view text, file_error& err) {
     while (pos < text.size()) {
         ++line_no;
         const auto nl = text.find('\n', pos);
-        std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        std::string_view raw =
+            text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
         pos = nl == std::string_view::npos ? text.size() : nl + 1;
         if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
         const auto body = trim(raw);

@@ -26,7 +26,8 @@ std::vector<std::uint8_t> pbkdf2(std::span<const std::uint8_t> password, std::sp
 
 }  // namespace
 
-core::password_entry hash_password(std::string username, std::string_view password, std::uint32_t iterations) {
+core::password_entry hash_password(std::string username, std::string_view password,
+                                   std::uint32_t iterations) {
     if (iterations == 0 || iterations > core::password_max_iterations)
         throw std::invalid_argument("iterations must be 1.." + std::to_string(core::password_max_iterations));
     core::password_entry e;

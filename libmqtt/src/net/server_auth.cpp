@@ -55,7 +55,8 @@ credential_cache::credential_cache() {
         throw std::runtime_error("cannot get random bytes for the credential cache");
 }
 
-std::string credential_cache::key(const core::password_entry& e, std::span<const std::uint8_t> password) const {
+std::string credential_cache::key(const core::password_entry& e,
+                                  std::span<const std::uint8_t> password) const {
     // HMAC over length-prefixed fields, so no two inputs share an encoding.
     std::string msg;
     const auto field = [&msg](const void* p, std::size_t n) {

@@ -21,7 +21,8 @@ bool server_state::reload() {
         auth.set(load_auth_files(opts.password_file, opts.acl_file));
     } catch (const std::exception& e) {
         // hardening J08/S14: never fall back to open defaults.
-        MQ_LOG(log, log_level::error, "broker", "", "reload failed, keeping the files in force: {}", e.what());
+        MQ_LOG(log, log_level::error, "broker", "", "reload failed, keeping the files in force: {}",
+               e.what());
         return false;
     }
     MQ_LOG(log, log_level::info, "broker", "", "reloaded password and ACL files");

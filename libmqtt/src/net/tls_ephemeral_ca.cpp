@@ -71,8 +71,8 @@ cert_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer
     check(X509_gmtime_adj(X509_getm_notAfter(x.get()), 24 * 3600) != nullptr, "validity");
     check(X509_set_pubkey(x.get(), key) == 1, "public key");
     X509_NAME* name = X509_get_subject_name(x.get());
-    check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1,
-                                     0) == 1,
+    check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1,
+                                     -1, 0) == 1,
           "subject");
     X509* signer = issuer ? issuer : x.get();
     check(X509_set_issuer_name(x.get(), X509_get_subject_name(signer)) == 1, "issuer");

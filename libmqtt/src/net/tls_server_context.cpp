@@ -26,7 +26,8 @@ std::string last_openssl_error(const boost::system::error_code& ec) {
     return s;
 }
 
-[[noreturn]] void bad_file(const std::string& what, const std::string& path, const boost::system::error_code& ec) {
+[[noreturn]] void bad_file(const std::string& what, const std::string& path,
+                           const boost::system::error_code& ec) {
     throw config_error("cannot use " + what + " '" + path + "': " + last_openssl_error(ec));
 }
 
@@ -34,7 +35,8 @@ std::string last_openssl_error(const boost::system::error_code& ec) {
 
 std::shared_ptr<ssl::context> make_server_tls_context(const server_tls_options& o) {
     if (o.cert_file.empty() && o.ephemeral_ca_file.empty())
-        throw config_error("mqtts:// and wss:// listeners need --tls-cert and --tls-key (or --tls-ephemeral-ca)");
+        throw config_error(
+            "mqtts:// and wss:// listeners need --tls-cert and --tls-key (or --tls-ephemeral-ca)");
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     SSL_CTX* native = ctx->native_handle();
     boost::system::error_code ec;

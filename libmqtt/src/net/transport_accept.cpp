@@ -105,9 +105,15 @@ transport::transport(tcp::socket accepted, transport_kind kind, std::shared_ptr<
     if (kind == transport_kind::tcp) return;
     tcp::socket s = std::move(std::get<0>(stream_));
     switch (kind) {
-        case transport_kind::tls: stream_.emplace<1>(std::move(s), *tls_ctx_); break;
-        case transport_kind::ws: stream_.emplace<2>(std::move(s)); break;
-        default: stream_.emplace<3>(std::move(s), *tls_ctx_); break;
+        case transport_kind::tls:
+            stream_.emplace<1>(std::move(s), *tls_ctx_);
+            break;
+        case transport_kind::ws:
+            stream_.emplace<2>(std::move(s));
+            break;
+        default:
+            stream_.emplace<3>(std::move(s), *tls_ctx_);
+            break;
     }
 }
 
@@ -133,7 +139,9 @@ asio::awaitable<io_result> transport::write_gather(const std::vector<asio::const
     boost::system::error_code ec;
     std::size_t n = 0;
     switch (stream_.index()) {
-        case 0: std::tie(ec, n) = co_await asio::async_write(std::get<0>(stream_), bufs, as_tuple(use_awaitable)); break;
+        case 0:
+            std::tie(ec, n) = co_await asio::async_write(std::get<0>(stream_), bufs, as_tuple(use_awaitable));
+            break;
         case 1: {
             // One copy so the batch becomes few TLS records instead of one per buffer.
             scratch_.clear();
@@ -146,8 +154,12 @@ asio::awaitable<io_result> transport::write_gather(const std::vector<asio::const
             if (scratch_.capacity() > 512 * 1024) std::vector<std::uint8_t>().swap(scratch_);
             break;
         }
-        case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_write(bufs, as_tuple(use_awaitable)); break;
-        default: std::tie(ec, n) = co_await std::get<3>(stream_).async_write(bufs, as_tuple(use_awaitable)); break;
+        case 2:
+            std::tie(ec, n) = co_await std::get<2>(stream_).async_write(bufs, as_tuple(use_awaitable));
+            break;
+        default:
+            std::tie(ec, n) = co_await std::get<3>(stream_).async_write(bufs, as_tuple(use_awaitable));
+            break;
     }
     co_return io_result{ec, n};
 }
@@ -161,8 +173,10 @@ bool transport::got_text() const noexcept {
 asio::awaitable<void> transport::close_ws(std::uint16_t code) {
     boost::system::error_code ec;
     const websocket::close_reason why(code);
-    if (auto* w = std::get_if<2>(&stream_)) std::tie(ec) = co_await w->async_close(why, as_tuple(use_awaitable));
-    if (auto* w = std::get_if<3>(&stream_)) std::tie(ec) = co_await w->async_close(why, as_tuple(use_awaitable));
+    if (auto* w = std::get_if<2>(&stream_))
+        std::tie(ec) = co_await w->async_close(why, as_tuple(use_awaitable));
+    if (auto* w = std::get_if<3>(&stream_))
+        std::tie(ec) = co_await w->async_close(why, as_tuple(use_awaitable));
     close();
 }
 

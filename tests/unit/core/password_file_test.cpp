@@ -35,9 +35,13 @@ file_error error_of(const std::string& entry) {
 }  // namespace
 
 TEST_CASE("base64 matches the RFC 4648 test vectors and round trips") {
-    const std::vector<std::pair<std::string, std::string>> vectors = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-        {"foobar", "Zm9vYmFy"}};
+    const std::vector<std::pair<std::string, std::string>> vectors = {{"", ""},
+                                                                      {"f", "Zg=="},
+                                                                      {"fo", "Zm8="},
+                                                                      {"foo", "Zm9v"},
+                                                                      {"foob", "Zm9vYg=="},
+                                                                      {"fooba", "Zm9vYmE="},
+                                                                      {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, coded] : vectors) {
         CAPTURE(plain);
         CHECK(base64_encode(bytes(plain)) == coded);
@@ -59,7 +63,8 @@ TEST_CASE("base64 rejects bad characters, lengths and padding") {
 
 TEST_CASE("J03 a valid password file parses with comments, CRLF and lookups") {
     file_error err;
-    const auto f = password_file::parse("# comment\r\n" + good_line("alice") + "\r\n\n" + good_line("bob", "7"), err);
+    const auto f =
+        password_file::parse("# comment\r\n" + good_line("alice") + "\r\n\n" + good_line("bob", "7"), err);
     REQUIRE(f);
     CHECK(f->size() == 2);
     const auto* a = f->find("alice");
@@ -91,7 +96,10 @@ TEST_CASE("J03 a malformed password file line names the line and the problem") {
         {"alice:$pbkdf2-sha512$1000$" + b64(8, 1) + "$" + b64(64, 2), "salt must be 16 bytes"},
         {"alice:$pbkdf2-sha512$1000$" + b64(16, 1) + "$" + b64(32, 2), "hash must be 64 bytes"},
         {"alice:$pbkdf2-sha512$1000$" + b64(16, 1) + "$not*base64", "hash must be 64 bytes"},
-        {"ali\x01" "ce:$pbkdf2-sha512$1000$" + b64(16, 1) + "$" + b64(64, 2), "control characters"},
+        {"ali\x01"
+         "ce:$pbkdf2-sha512$1000$" +
+             b64(16, 1) + "$" + b64(64, 2),
+         "control characters"},
     };
     for (const auto& r : rows) {
         CAPTURE(r.line);
@@ -103,7 +111,8 @@ TEST_CASE("J03 a malformed password file line names the line and the problem") {
 
 TEST_CASE("J03 a duplicate user is refused at its second line") {
     file_error err;
-    const auto f = password_file::parse(good_line("alice") + "\n" + good_line("bob") + "\n" + good_line("alice"), err);
+    const auto f =
+        password_file::parse(good_line("alice") + "\n" + good_line("bob") + "\n" + good_line("alice"), err);
     CHECK_FALSE(f);
     CHECK(err.line == 3);
     CHECK(err.message == "duplicate user 'alice'");
@@ -111,7 +120,8 @@ TEST_CASE("J03 a duplicate user is refused at its second line") {
 
 TEST_CASE("editing keeps comments and order, replaces in place and removes") {
     file_error err;
-    auto f = password_file::parse("# header\n" + good_line("alice") + "\n# middle\n" + good_line("bob") + "\n", err);
+    auto f = password_file::parse(
+        "# header\n" + good_line("alice") + "\n# middle\n" + good_line("bob") + "\n", err);
     REQUIRE(f);
     password_entry carol{"carol", 5, std::vector<std::uint8_t>(16, 9), std::vector<std::uint8_t>(64, 8)};
     f->set(carol);
@@ -120,7 +130,8 @@ TEST_CASE("editing keeps comments and order, replaces in place and removes") {
     CHECK(f->remove("bob"));
     CHECK_FALSE(f->remove("bob"));
     const std::string text = f->text();
-    CHECK(text == "# header\n" + format_password_entry(alice2) + "\n# middle\n" + format_password_entry(carol) + "\n");
+    CHECK(text == "# header\n" + format_password_entry(alice2) + "\n# middle\n" +
+                      format_password_entry(carol) + "\n");
     // What we print parses back to the same entries.
     const auto again = password_file::parse(text, err);
     REQUIRE(again);

@@ -65,8 +65,8 @@ public:
 
 private:
     struct line {
-        std::string raw;                   // comment or blank line (when entry < 0)
-        std::ptrdiff_t entry = -1;         // index into entries_
+        std::string raw;            // comment or blank line (when entry < 0)
+        std::ptrdiff_t entry = -1;  // index into entries_
     };
     std::vector<line> lines_;
     std::vector<password_entry> entries_;
