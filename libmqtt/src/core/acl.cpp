@@ -28,7 +28,6 @@ bool unsafe_value(std::string_view v) noexcept {
 
 // Expands %u/%c; nullopt when the rule cannot apply to this client.
 std::optional<std::string> expand(const std::string& filter, const acl_subject& who) {
-    if (filter.find('%') == std::string::npos) return filter;
     std::string out;
     for (std::size_t i = 0; i < filter.size(); ++i) {
         if (filter[i] == '%' && i + 1 < filter.size() && (filter[i + 1] == 'u' || filter[i + 1] == 'c')) {
@@ -64,9 +63,14 @@ template <class Match>
 bool decide(const std::vector<acl_rule>& rules, const acl_subject& who, acl_access need, Match&& match) {
     for (const auto& r : rules) {
         if (!applies(r, who, need)) continue;
-        const auto f = expand(r.filter, who);
-        if (!f) continue;
-        const auto m = match(*f, r);
+        std::optional<bool> m;
+        if (r.expands) {
+            const auto f = expand(r.filter, who);
+            if (!f) continue;
+            m = match(*f, r);
+        } else {
+            m = match(r.filter, r);  // no copy on the common path
+        }
         if (m) return *m;
     }
     return false;  // no rule: denied
@@ -159,6 +163,7 @@ std::optional<acl> acl::parse(std::string_view text, file_error& err) {
             return std::nullopt;
         }
         r.filter = std::string(filter);
+        r.expands = r.filter.find("%u") != std::string::npos || r.filter.find("%c") != std::string::npos;
         out.rules_.push_back(std::move(r));
     }
     return out;

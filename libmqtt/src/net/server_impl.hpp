@@ -107,7 +107,9 @@ public:
     std::optional<std::string> username;
     /// Subject CN of a verified client certificate (TLS listeners).
     std::optional<std::string> cert_name;
-    core::acl_subject subject() const { return {username, session_->client_id()}; }
+    core::acl_subject subject() const {
+        return {username ? std::optional<std::string_view>(*username) : std::nullopt, session_->client_id()};
+    }
 
     /// Credentials are being verified off the worker thread: the reader stops
     /// between packets until end_auth(), so nothing runs before the CONNACK.

@@ -26,10 +26,12 @@ void server_state::attach_session(connection& c, const core::connect_request& re
         }
     }
     // Write access is looked up per PUBLISH, so a reload applies at once.
-    s.set_publish_check([this, conn = &c](std::string_view topic) {
-        const auto f = auth.get();
-        return !f->acl || f->acl->may_write(conn->subject(), topic);
-    });
+    if (!opts.acl_file.empty()) {
+        s.set_publish_check([this, conn = &c](std::string_view topic) {
+            const auto f = auth.get();
+            return !f->acl || f->acl->may_write(conn->subject(), topic);
+        });
+    }
     // `conns` includes this connection.
     if (conns.size() > opts.limits.max_connections) {
         s.reject(reason::server_busy);  // 0x89 (3.1.1: 0x03)
@@ -263,7 +265,10 @@ void server_state::route(core::session_ref from, const std::shared_ptr<const mqt
         if (rit == by_ref.end()) continue;
         session_record& rec = *rit->second;
         // Read access on every delivery, so an ACL reload applies at once (hardening J07).
-        if (acl && !acl->may_read({rec.username, rec.client_id}, msg->topic)) continue;
+        if (acl && !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt,
+                                   rec.client_id},
+                                  msg->topic))
+            continue;
         // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
         const bool retain = msg->retain && d.retain_as_published;
         if (rec.conn) {

@@ -18,8 +18,8 @@ acl parse_ok(const std::string& text) {
     return std::move(*a);
 }
 
-const acl_subject alice{std::string("alice"), "dev-1"};
-const acl_subject bob{std::string("bob"), "dev-2"};
+const acl_subject alice{std::string_view("alice"), "dev-1"};
+const acl_subject bob{std::string_view("bob"), "dev-2"};
 const acl_subject anon{std::nullopt, "anon-1"};
 
 }  // namespace
@@ -65,10 +65,10 @@ TEST_CASE("J09 %u and %c expand, and never match a missing or wildcard-bearing v
     CHECK(a.may_write(alice, "clients/dev-1"));
     CHECK_FALSE(a.may_write(alice, "clients/dev-2"));
     CHECK_FALSE(a.may_write(anon, "users//x"));  // anonymous: no %u
-    const acl_subject slashy{std::string("x/y"), "c/d"};
+    const acl_subject slashy{std::string_view("x/y"), "c/d"};
     CHECK_FALSE(a.may_write(slashy, "users/x/y/z"));
     CHECK_FALSE(a.may_write(slashy, "clients/c/d"));
-    const acl_subject wild{std::string("+"), "#"};
+    const acl_subject wild{std::string_view("+"), "#"};
     CHECK_FALSE(a.may_write(wild, "users/anything/x"));
     CHECK_FALSE(a.may_write(wild, "clients/x"));
 }

@@ -39,13 +39,14 @@ struct acl_rule {
     std::string name;  // who == user
     acl_access access = acl_access::read;
     std::string filter;
+    bool expands = false;  // filter contains %u or %c
     std::size_t line = 0;
 };
 
-/// The client a decision is about.
+/// The client a decision is about (views: valid for the call only).
 struct acl_subject {
-    std::optional<std::string> username;  // nullopt: anonymous
-    std::string client_id;
+    std::optional<std::string_view> username;  // nullopt: anonymous
+    std::string_view client_id;
 };
 
 class acl {
