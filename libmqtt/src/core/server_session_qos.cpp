@@ -88,7 +88,7 @@ void server_session::handle_publish(mqtt::publish& p) {
         }
         return;
     }
-    if (may_publish_ && !may_publish_(p.topic)) {
+    if (may_publish_ && !(p.level == qos::exactly_once && inbound_qos2_.contains(id)) && !may_publish_(p.topic)) {
         // ACL refused (hardening J05): v5 learns it from the ack [MQTT-3.4.2-1]
         // (0x87 ends a QoS 2 flow, no PUBREL state); QoS 0 and 3.1.1, which
         // cannot carry a reason, are acknowledged as usual and counted.
