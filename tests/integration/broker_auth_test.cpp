@@ -3,6 +3,10 @@
 // (ACL file) asserted on the wire, for both protocol versions.
 #include <doctest/doctest.h>
 
+#include <thread>
+
+#include <mqtt/codec/encode.hpp>
+
 #include "broker_fixture.hpp"
 #include "mosquitto_fixture.hpp"
 #include "secure_broker_fixture.hpp"
@@ -343,4 +347,53 @@ TEST_CASE("J07 messages queued for an offline session are re-checked against a r
     REQUIRE(m);
     CHECK(m->topic == "r/public");
     CHECK(nothing_for(guest, std::chrono::milliseconds(200)));
+}
+
+TEST_CASE("MQTT-3.1.4-5 packets sent with the CONNECT wait for the password check, then run in order") {
+    auth_setup s;
+    write_text(s.passwords, password_text({{"alice", "a"}}));
+    secure_broker b(s.options(false));
+    raw_client c(b.port());
+    std::vector<std::uint8_t> burst;
+    REQUIRE_FALSE(
+        mqtt::encode(mqtt::packet{connect_packet("eager", "alice", "a")}, protocol_version::v5, burst));
+    mqtt::subscribe sub;
+    sub.packet_id = 5;
+    mqtt::subscription entry;
+    entry.filter = "e/#";
+    entry.max_qos = qos::at_least_once;
+    sub.entries.push_back(entry);
+    REQUIRE_FALSE(mqtt::encode(mqtt::packet{sub}, protocol_version::v5, burst));
+    REQUIRE_FALSE(mqtt::encode(mqtt::packet{make_publish("e/1", "early", qos::at_least_once, 6)},
+                               protocol_version::v5, burst));
+    c.send_bytes(burst);
+    auto ack = as<mqtt::connack>(c.receive());
+    REQUIRE(ack);
+    CHECK(ack->reason_code == reason::success);
+    CHECK(as<mqtt::suback>(c.receive()));
+    // Our own message comes back (no No Local) and is acknowledged.
+    int got = 0;
+    for (int i = 0; i < 2; ++i) {
+        auto p = c.receive();
+        REQUIRE(p);
+        if (auto m = as<mqtt::publish>(p)) got += payload_of(*m) == "early";
+        if (auto a = as<mqtt::puback>(p)) got += a->packet_id == 6;
+    }
+    CHECK(got == 2);
+}
+
+TEST_CASE("a storm of abandoned bad logins does not delay a good one") {
+    auth_setup s;
+    write_text(s.passwords, password_text({{"alice", "a"}}));
+    secure_broker b(s.options(false));
+    // Unknown users are hashed with the default 50,000 iterations (tens of ms
+    // each): 200 of them would take seconds if every one were still hashed.
+    for (int i = 0; i < 200; ++i) {
+        raw_client bad(b.port());
+        bad.send(mqtt::packet{connect_packet("x", "nobody" + std::to_string(i), "pw")});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto t0 = std::chrono::steady_clock::now();
+    login(b.port(), "good", "alice", "a");
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1500));
 }

@@ -75,6 +75,11 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
     const bool has_password = req.password.has_value();
     asio::post(hash_pool, [this, self = c.shared_from_this(), files, entry, known, has_password,
                            password = std::move(password), req]() mutable {
+        if (self->abandoned()) {
+            // Closed while queued: skip the hash; the connection is released on its worker.
+            asio::post(ioc, [self = std::move(self)] {});
+            return;
+        }
         const bool match = verify_password(*entry, password);
         const bool ok = known && has_password && match;
         asio::post(ioc, [this, self, files, entry, ok, password = std::move(password), req]() mutable {
@@ -89,8 +94,8 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
                 self->username = req.username;
                 attach_session(*self, req);
             }
-            self->end_auth();
             self->apply_actions();
+            self->end_auth();
         });
     });
 }

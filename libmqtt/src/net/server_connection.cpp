@@ -99,7 +99,12 @@ mqtt::limits connection::current_limits() const noexcept {
 void connection::end_auth() {
     auth_pending_ = false;
     timer_.cancel();  // the watchdog switches to the keepalive deadline
-    wake_reader();
+    if (reader_paused_) {
+        wake_reader();
+        return;
+    }
+    // The reader is waiting in a read: packets that came with the CONNECT go now.
+    if (!closed_ && !closing_ && start_ < end_) (void)process_frames();
 }
 
 asio::awaitable<void> connection::reader() {
@@ -122,7 +127,9 @@ asio::awaitable<void> connection::reader() {
     }
     buf_.resize(initial_buffer);
     while (!closing_ && !closed_) {
-        if (auth_pending_) {
+        if (auth_pending_ && end_ - start_ >= srv_.opts.limits.max_connect_packet) {
+            // Verifying credentials: bytes that arrive meanwhile wait in the
+            // buffer (bounded); reading on notices a client that gives up.
             reader_paused_ = true;
             pause_.expires_at(core::time_point::max());
             co_await pause_.async_wait(use_nothrow);
@@ -142,7 +149,6 @@ asio::awaitable<void> connection::reader() {
         }
         // Frames left in the buffer by a pause come first.
         if (!process_frames()) co_return;
-        if (auth_pending_) continue;
         if (start_ < end_ && srv_.should_pause(id_, core::clock::now())) continue;
         if (end_ == buf_.size()) {
             if (start_ > 0) {
@@ -393,6 +399,7 @@ void connection::close_now() {
     }
     closed_ = true;
     closing_ = true;
+    abandoned_.store(true, std::memory_order_relaxed);
     io_->close();
     wake_.cancel();
     timer_.cancel();

@@ -116,6 +116,9 @@ public:
     void begin_auth() noexcept { auth_pending_ = true; }
     void end_auth();
     bool is_closed() const noexcept { return closed_; }
+    /// Readable from the hash pool: a connection that closed while waiting
+    /// for its turn is not worth a PBKDF2 run (reconnect storms).
+    bool abandoned() const noexcept { return abandoned_.load(std::memory_order_relaxed); }
 
 private:
     asio::awaitable<void> reader();
@@ -147,6 +150,7 @@ private:
     bool reader_paused_ = false;
     bool reading_ = false;  // a read is pending on io_
     bool auth_pending_ = false;
+    std::atomic<bool> abandoned_{false};
 };
 
 /// Why a message was dropped (server_stats and $SYS/broker/stats).
