@@ -18,6 +18,7 @@
 
 #include <mqtt/net/server.hpp>
 
+#include "broker_passwd.hpp"
 #include "commands.hpp"
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
@@ -45,6 +46,11 @@ struct broker_options {
     std::string shutdown_timeout = "5s";
     std::string sys_interval = "10s";
     std::string ready_file;
+    // Security (cli-contract.md §9).
+    std::string tls_cert, tls_key, tls_cafile, tls_version, ciphers, tls_ephemeral_ca;
+    bool require_client_cert = false;
+    bool allow_anonymous = false;
+    std::string password_file, acl_file;
 };
 
 std::uint32_t size_option(const std::string& text, const char* name, std::uint64_t max) {
@@ -87,6 +93,16 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
         l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
     s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
     s.sys_interval = duration_option(o.sys_interval, "--sys-interval");
+    s.tls.cert_file = o.tls_cert;
+    s.tls.key_file = o.tls_key;
+    s.tls.ca_file = o.tls_cafile;
+    s.tls.require_client_cert = o.require_client_cert;
+    if (!o.tls_version.empty()) s.tls.min_version = o.tls_version;
+    s.tls.ciphers = o.ciphers;
+    s.tls.ephemeral_ca_file = o.tls_ephemeral_ca;
+    if (o.allow_anonymous) s.allow_anonymous = true;
+    s.password_file = o.password_file;
+    s.acl_file = o.acl_file;
     s.handle_signals = true;
     return s;
 }
@@ -114,6 +130,9 @@ int run_broker(const broker_options& o) {
     mqtt::net::server srv(std::move(opts), make_tool_logger());
     try {
         srv.start();
+    } catch (const mqtt::net::config_error& e) {
+        print_error(fmt::format("error: {}", e.what()));
+        return exit_status::config;  // bad auth/TLS material or anonymous policy: 78
     } catch (const std::invalid_argument& e) {
         throw std::system_error(make_error_code(tool_error::usage), e.what());  // bad --listen URL
     } catch (const std::system_error& e) {
@@ -143,7 +162,7 @@ void add_broker_command(CLI::App& app) {
     auto o = std::make_shared<broker_options>();
     auto* cmd = app.add_subcommand("broker", "Run an MQTT broker");
     cmd->add_option("--listen", o->listen,
-                    "Listener URL mqtt://host:port (repeatable; port 0 = any free port)")
+                    "Listener URL mqtt://, mqtts://, ws:// or wss://host:port[/path] (repeatable; port 0 = any)")
         ->allow_extra_args(false);
     cmd->add_option("-p,--port", o->port, "Shorthand for --listen mqtt://127.0.0.1:PORT");
     cmd->add_option("--max-packet-size", o->max_packet_size, "Largest packet accepted (default 1MiB)");
@@ -158,7 +177,24 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
     cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");
     cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
-    cmd->callback([o] { globals().run = [o] { return run_broker(*o); }; });
+    cmd->add_option("--tls-cert", o->tls_cert, "Server certificate chain (PEM) for mqtts:// and wss://");
+    cmd->add_option("--tls-key", o->tls_key, "Server private key (PEM; default: in --tls-cert)");
+    cmd->add_option("--tls-cafile", o->tls_cafile, "CA that verifies client certificates");
+    cmd->add_flag("--require-client-cert", o->require_client_cert,
+                  "Refuse TLS clients without a verified certificate (its CN is the username)");
+    cmd->add_option("--tls-version", o->tls_version, "Lowest TLS version: tlsv1.2 (default) or tlsv1.3");
+    cmd->add_option("--ciphers", o->ciphers, "OpenSSL cipher list for TLS 1.2");
+    cmd->add_option("--tls-ephemeral-ca", o->tls_ephemeral_ca,
+                    "Make a throwaway CA and localhost certificate; write the CA to FILE");
+    cmd->add_flag("--allow-anonymous", o->allow_anonymous,
+                  "Accept clients without credentials (default: only without --password-file, on loopback)");
+    cmd->add_option("--password-file", o->password_file, "Users and PBKDF2 hashes (see mq broker passwd)");
+    cmd->add_option("--acl-file", o->acl_file, "Access rules: allow|deny WHO ACCESS FILTER");
+    auto* passwd = add_broker_passwd_command(*cmd);
+    cmd->callback([o, passwd] {
+        if (passwd->parsed()) return;  // `mq broker passwd` ran instead
+        globals().run = [o] { return run_broker(*o); };
+    });
 }
 
 }  // namespace mq::tools

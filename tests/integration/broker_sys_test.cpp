@@ -69,7 +69,8 @@ TEST_CASE("MQTT-4.7.2-1 $SYS/broker topics are published retained every interval
     const auto stats = nlohmann::json::parse(seen["$SYS/broker/stats"]);
     CHECK(stats["messages_received"] == 1);
     CHECK(stats["dropped"]["queue_full"] == 0);
-    CHECK(stats["dropped"].size() == 5);
+    CHECK(stats["dropped"].size() == 6);
+    CHECK(stats["dropped"]["not_authorized"] == 0);
     // '#' does not match topics starting with '$'.
     CHECK(all.silent_for(300ms));
     // Clients cannot publish under $SYS/ (hardening C19).

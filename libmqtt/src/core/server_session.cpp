@@ -240,6 +240,14 @@ void server_session::resume(server_session&& old) {
     old.ids_.clear();
 }
 
+std::size_t server_session::discard_queued(const std::function<bool(std::string_view topic)>& may_read) {
+    const auto before = queue_.size();
+    std::erase_if(queue_, [&](const outbound& o) { return !o.msg || !may_read(o.msg->topic); });
+    const auto removed = before - queue_.size();
+    for (std::size_t i = 0; i < removed; ++i) count_drop(&drop_counts::not_authorized);
+    return removed;
+}
+
 void server_session::complete_subscribe(std::uint16_t packet_id, std::vector<reason> codes) {
     if (state_ != state::connected) return;
     emit(mqtt::suback{packet_id, std::move(codes), {}});

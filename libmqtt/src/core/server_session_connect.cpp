@@ -124,6 +124,7 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
     req.session_expiry = session_expiry_;
     req.username = std::move(c.username);
     req.password = std::move(c.password);
+    if (will_) req.will_topic = will_->topic;
     actions_.emplace_back(std::move(req));
 }
 

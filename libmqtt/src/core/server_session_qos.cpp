@@ -118,6 +118,19 @@ void server_session::handle_publish(mqtt::publish& p) {
         }
         return;
     }
+    if (may_publish_ && !(p.level == qos::exactly_once && inbound_qos2_.contains(id)) && !may_publish_(p.topic)) {
+        // ACL refused (hardening J05): v5 learns it from the ack [MQTT-3.4.2-1]
+        // (0x87 ends a QoS 2 flow, no PUBREL state); QoS 0 and 3.1.1, which
+        // cannot carry a reason, are acknowledged as usual and counted.
+        if (p.level == qos::at_least_once) {
+            emit(mqtt::puback{id, v5 ? reason::not_authorized : reason::success, {}});
+        } else if (p.level == qos::exactly_once) {
+            if (!v5) inbound_qos2_.insert(id);
+            emit(mqtt::pubrec{id, v5 ? reason::not_authorized : reason::success, {}});
+        }
+        if (!v5 || p.level == qos::at_most_once) count_drop(&drop_counts::not_authorized);
+        return;
+    }
     switch (p.level) {
         case qos::at_most_once:
             actions_.emplace_back(route_publish{std::make_shared<const mqtt::publish>(std::move(p))});

@@ -50,14 +50,32 @@ listen_address parse_listen_url(const std::string& url) {
     if (sep == std::string::npos)
         throw std::invalid_argument("listener URL '" + url + "': expected mqtt://host:port");
     const std::string scheme = url.substr(0, sep);
-    if (scheme == "mqtts" || scheme == "ws" || scheme == "wss")
-        throw std::invalid_argument("listener URL '" + url + "': " + scheme +
-                                    " listeners are not supported yet");
-    if (scheme != "mqtt")
-        throw std::invalid_argument("listener URL '" + url + "': unknown scheme '" + scheme + "'");
-    std::string rest = url.substr(sep + 3);
-    if (!rest.empty() && rest.back() == '/') rest.pop_back();
     listen_address out;
+    if (scheme == "mqtt") {
+        out.kind = transport_kind::tcp;
+    } else if (scheme == "mqtts") {
+        out.kind = transport_kind::tls;
+        out.port = 8883;
+    } else if (scheme == "ws") {
+        out.kind = transport_kind::ws;
+        out.port = 80;
+    } else if (scheme == "wss") {
+        out.kind = transport_kind::wss;
+        out.port = 443;
+    } else {
+        throw std::invalid_argument("listener URL '" + url + "': unknown scheme '" + scheme +
+                                    "' (mqtt, mqtts, ws, wss)");
+    }
+    std::string rest = url.substr(sep + 3);
+    const bool ws = out.kind == transport_kind::ws || out.kind == transport_kind::wss;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+        const std::string path = rest.substr(slash);
+        rest.resize(slash);
+        if (ws)
+            out.path = path == "/" ? std::string() : path;
+        else if (path != "/")
+            throw std::invalid_argument("listener URL '" + url + "': a path is only for ws:// and wss://");
+    }
     std::string port_text;
     if (!rest.empty() && rest.front() == '[') {
         const auto close = rest.find(']');
@@ -116,8 +134,16 @@ server_state::server_state(server_options o, logger l) : opts(std::move(o)), log
 
 void server_state::start() {
     asio::ip::tcp::resolver resolver(ioc);
+    // Everything that can be wrong with the configuration fails before any bind.
+    std::vector<listen_address> addrs;
+    bool need_tls = false;
     for (const auto& l : opts.listeners) {
-        const listen_address a = parse_listen_url(l.url);
+        addrs.push_back(parse_listen_url(l.url));
+        need_tls = need_tls || addrs.back().kind == transport_kind::tls || addrs.back().kind == transport_kind::wss;
+    }
+    load_auth();
+    if (need_tls) tls_ctx = make_server_tls_context(opts.tls);
+    for (const auto& a : addrs) {
         boost::system::error_code ec;
         auto results =
             resolver.resolve(a.host, std::to_string(a.port), asio::ip::resolver_base::numeric_service, ec);
@@ -126,6 +152,13 @@ void server_state::start() {
                 ec ? std::error_code(ec) : make_error_code(std::errc::address_not_available),
                 "cannot resolve listener host '" + a.host + "'");
         const tcp::endpoint ep = results.begin()->endpoint();
+        // cli-contract §9: without a password file, anonymous clients are the
+        // default only on loopback; elsewhere the choice must be explicit.
+        const bool cert_auth = opts.tls.require_client_cert &&
+                               (a.kind == transport_kind::tls || a.kind == transport_kind::wss);
+        if (!ep.address().is_loopback() && opts.password_file.empty() && !opts.allow_anonymous && !cert_auth)
+            throw config_error("listener " + bracket(ep.address().to_string()) +
+                               " is not loopback: give --password-file or --allow-anonymous");
         tcp::acceptor acc(ioc);
         acc.open(ep.protocol(), ec);
         if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
@@ -138,29 +171,46 @@ void server_state::start() {
                 "cannot listen on " + bracket(ep.address().to_string()) + ":" + std::to_string(a.port));
         const auto bound = acc.local_endpoint();
         listener_info info;
-        info.transport = "tcp";
+        static constexpr const char* transports[] = {"tcp", "tls", "ws", "wss"};
+        static constexpr const char* schemes[] = {"mqtt", "mqtts", "ws", "wss"};
+        const auto k = static_cast<std::size_t>(a.kind);
+        info.transport = transports[k];
         info.address = bound.address().to_string();
         info.port = bound.port();
-        info.url = "mqtt://" + bracket(info.address) + ":" + std::to_string(info.port);
+        info.url = std::string(schemes[k]) + "://" + bracket(info.address) + ":" + std::to_string(info.port);
+        const bool ws = a.kind == transport_kind::ws || a.kind == transport_kind::wss;
+        if (ws) info.url += a.path;
         infos.push_back(info);
+        slots.push_back({a.kind, a.path});
         acceptors.push_back(std::move(acc));
         MQ_LOG(log, log_level::info, "broker", "", "listening on {}", info.url);
     }
-    for (auto& acc : acceptors) asio::co_spawn(ioc, accept_loop(acc), asio::detached);
+    for (std::size_t i = 0; i < acceptors.size(); ++i)
+        asio::co_spawn(ioc, accept_loop(acceptors[i], slots[i]), asio::detached);
     asio::co_spawn(ioc, housekeeping_loop(), asio::detached);
     started_at = core::clock::now();
     if (opts.sys_interval.count() > 0) asio::co_spawn(ioc, sys_loop(), asio::detached);
     if (opts.handle_signals) {
-        signals.emplace(ioc, SIGINT, SIGTERM);
-        signals->async_wait([this](const boost::system::error_code& ec, int sig) {
-            if (ec) return;
-            MQ_LOG(log, log_level::info, "broker", "", "signal {}: shutting down", sig);
-            stop(opts.shutdown_timeout);
-        });
+        signals.emplace(ioc, SIGINT, SIGTERM, SIGHUP);
+        wait_signal();
     }
 }
 
-asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc) {
+void server_state::wait_signal() {
+    signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            MQ_LOG(log, log_level::info, "broker", "", "SIGHUP: reloading password and ACL files");
+            reload();
+            wait_signal();
+            return;
+        }
+        MQ_LOG(log, log_level::info, "broker", "", "signal {}: shutting down", sig);
+        stop(opts.shutdown_timeout);
+    });
+}
+
+asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc, const listener_slot& slot) {
     for (;;) {
         auto [ec, sock] = co_await acc.async_accept(use_nothrow);
         if (stopping || ec == asio::error::operation_aborted) co_return;
@@ -174,7 +224,7 @@ asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc) {
         set_socket_options(sock);
         accepted.fetch_add(1, std::memory_order_relaxed);
         const std::uint64_t id = next_conn++;
-        auto c = std::make_shared<connection>(*this, std::move(sock), id);
+        auto c = std::make_shared<connection>(*this, std::move(sock), id, slot);
         conns.emplace(id, c);
         c->start();
     }
@@ -242,6 +292,10 @@ void server::start() {
     impl_->state.start();
 }
 
+bool server::reload() {
+    return impl_->state.reload();
+}
+
 std::vector<listener_info> server::listeners() const {
     return impl_->state.infos;
 }
@@ -270,6 +324,7 @@ server_stats server::stats() const {
     s.dropped_expired = cause(detail::drop_cause::expired);
     s.dropped_write_buffer = cause(detail::drop_cause::write_buffer);
     s.dropped_retained_limit = cause(detail::drop_cause::retained_limit);
+    s.dropped_not_authorized = cause(detail::drop_cause::not_authorized);
     return s;
 }
 

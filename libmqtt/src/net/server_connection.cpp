@@ -70,9 +70,10 @@ template_ptr publish_cache::get(const mqtt::publish& msg, protocol_version v, bo
     return slot;
 }
 
-connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id)
+connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener)
     : srv_(srv),
-      sock_(std::move(sock)),
+      io_(std::make_unique<transport>(std::move(sock), listener.kind, srv.tls_ctx)),
+      listener_(listener),
       id_(id),
       session_(std::make_unique<core::server_session>(srv.session_cfg)),
       wake_(srv.ioc),
@@ -95,10 +96,46 @@ mqtt::limits connection::current_limits() const noexcept {
     return session_->connected() ? srv_.packet_limits : srv_.connect_limits;
 }
 
+void connection::end_auth() {
+    auth_pending_ = false;
+    timer_.cancel();  // the watchdog switches to the keepalive deadline
+    if (reader_paused_) {
+        wake_reader();
+        return;
+    }
+    // The reader is waiting in a read: packets that came with the CONNECT go now.
+    if (!closed_ && !closing_ && start_ < end_) (void)process_frames();
+}
+
 asio::awaitable<void> connection::reader() {
     auto self = shared_from_this();
+    if (listener_.kind != transport_kind::tcp) {
+        // TLS and WebSocket handshakes; the watchdog's connect deadline bounds them.
+        accept_options ao;
+        ao.ws_path = listener_.ws_path;
+        ao.max_message = std::uint64_t{srv_.opts.limits.max_packet_size} + 8;
+        reading_ = true;
+        const auto ec = co_await io_->accept(ao);
+        reading_ = false;
+        if (ec || closed_) {
+            // hardening T01: plain MQTT or garbage on a TLS port is not worth more than debug.
+            MQ_LOG(srv_.log, log_level::debug, "broker", "", "handshake failed: {}", ec.message());
+            close_now();
+            co_return;
+        }
+        cert_name = io_->peer_common_name();
+    }
     buf_.resize(initial_buffer);
     while (!closing_ && !closed_) {
+        if (auth_pending_ && end_ - start_ >= srv_.opts.limits.max_connect_packet) {
+            // Verifying credentials: bytes that arrive meanwhile wait in the
+            // buffer (bounded); reading on notices a client that gives up.
+            reader_paused_ = true;
+            pause_.expires_at(core::time_point::max());
+            co_await pause_.async_wait(use_nothrow);
+            reader_paused_ = false;
+            continue;
+        }
         if (session_->connected() && srv_.should_pause(id_, core::clock::now())) {
             // Back-pressure: a live subscriber is draining a large queue. The
             // unread bytes wait in the socket (TCP flow control slows the
@@ -124,10 +161,18 @@ asio::awaitable<void> connection::reader() {
                 buf_.resize(buf_.size() * 2);
             }
         }
-        auto [ec, n] =
-            co_await sock_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), use_nothrow);
+        reading_ = true;
+        auto [ec, n] = co_await io_->read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
+        reading_ = false;
         if (ec || closed_) {
             close_now();  // abnormal unless the session already closed: Will published
+            co_return;
+        }
+        if (io_->got_text()) {
+            // hardening W02: MQTT travels in binary frames only [MQTT-6.0.0-1]; close 1003.
+            closing_ = true;
+            co_await io_->close_ws(1003);
+            close_now();
             co_return;
         }
         end_ += n;
@@ -145,7 +190,7 @@ asio::awaitable<void> connection::reader() {
 
 bool connection::process_frames() {
     while (!closing_ && !closed_) {
-        if (start_ == end_) return true;
+        if (start_ == end_ || auth_pending_) return true;
         if (session_->connected() && srv_.should_pause(id_, core::clock::now())) return true;
         const auto lim = current_limits();
         std::error_code ec;
@@ -301,7 +346,7 @@ asio::awaitable<void> connection::writer() {
             bytes += it.size();
             ++items;
         }
-        auto [ec, n] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        auto [ec, n] = co_await io_->write_gather(bufs);
         if (ec) break;
         srv_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
         for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
@@ -310,9 +355,12 @@ asio::awaitable<void> connection::writer() {
         }
     }
     if (!closed_ && closing_) {
-        // Flushed after a close request: send FIN before closing.
-        boost::system::error_code ignored;
-        sock_.shutdown(tcp::socket::shutdown_send, ignored);
+        // Flushed after a close request: FIN, or the TLS / WebSocket close when
+        // no read is pending (the watchdog's close deadline bounds the wait).
+        if (reading_)
+            io_->send_fin();
+        else
+            co_await io_->finish();
     }
     close_now();
 }
@@ -358,8 +406,8 @@ void connection::close_now() {
     }
     closed_ = true;
     closing_ = true;
-    boost::system::error_code ignored;
-    sock_.close(ignored);
+    abandoned_.store(true, std::memory_order_relaxed);
+    io_->close();
     wake_.cancel();
     timer_.cancel();
     pause_.cancel();

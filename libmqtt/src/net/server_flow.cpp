@@ -27,6 +27,8 @@ const char* cause_name(drop_cause c) noexcept {
             return "write buffer full (QoS 0)";
         case drop_cause::retained_limit:
             return "retained store full";
+        case drop_cause::not_authorized:
+            return "publish not authorised by the ACL";
     }
     return "unknown";
 }
@@ -53,6 +55,7 @@ void server_state::note_drops(const std::string& client_id, const core::drop_cou
     note_drop(client_id, drop_cause::queue_full, d.queue_full);
     note_drop(client_id, drop_cause::packet_too_large, d.packet_too_large);
     note_drop(client_id, drop_cause::expired, d.expired);
+    note_drop(client_id, drop_cause::not_authorized, d.not_authorized);
 }
 
 void server_state::flush_drop_log(core::time_point now, bool all) {

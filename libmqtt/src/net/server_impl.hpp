@@ -18,12 +18,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <mqtt/codec/limits.hpp>
 #include <mqtt/core/retained_store.hpp>
 #include <mqtt/core/router.hpp>
 #include <mqtt/core/server_session.hpp>
 #include <mqtt/net/server.hpp>
+
+#include "server_auth.hpp"
+#include "transport.hpp"
 
 namespace mqtt::net::detail {
 
@@ -60,18 +64,27 @@ struct out_item {
 };
 
 struct listen_address {
+    transport_kind kind = transport_kind::tcp;
     std::string host;  // IPv6 without brackets
     std::uint16_t port = 1883;
+    std::string path;  // ws/wss only; empty = any path
 };
-/// Parses `mqtt://host[:port]` (port 0 = any). Throws std::invalid_argument
-/// naming the problem; mqtts/ws/wss are refused as not supported yet.
+/// Parses `SCHEME://host[:port][/path]` with SCHEME mqtt, mqtts, ws or wss
+/// (port 0 = any; default ports 1883, 8883, 80, 443; a path only for
+/// WebSockets). Throws std::invalid_argument naming the problem.
 listen_address parse_listen_url(const std::string& url);
+
+/// One bound listener.
+struct listener_slot {
+    transport_kind kind = transport_kind::tcp;
+    std::string ws_path;  // empty = any path
+};
 
 class server_state;
 
 class connection : public std::enable_shared_from_this<connection> {
 public:
-    connection(server_state& srv, tcp::socket sock, std::uint64_t id);
+    connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener);
     void start();
     /// Executes the session's pending actions in order; `cache` shares the
     /// encoded bytes of one routed message between subscribers.
@@ -90,6 +103,22 @@ public:
     // Set by server_state when the CONNECT is accepted.
     core::session_ref ref = 0;
     bool attached = false;
+    /// Who the ACL sees: the verified certificate CN, else the CONNECT username.
+    std::optional<std::string> username;
+    /// Subject CN of a verified client certificate (TLS listeners).
+    std::optional<std::string> cert_name;
+    core::acl_subject subject() const {
+        return {username ? std::optional<std::string_view>(*username) : std::nullopt, session_->client_id()};
+    }
+
+    /// Credentials are being verified off the worker thread: the reader stops
+    /// between packets until end_auth(), so nothing runs before the CONNACK.
+    void begin_auth() noexcept { auth_pending_ = true; }
+    void end_auth();
+    bool is_closed() const noexcept { return closed_; }
+    /// Readable from the hash pool: a connection that closed while waiting
+    /// for its turn is not worth a PBKDF2 run (reconnect storms).
+    bool abandoned() const noexcept { return abandoned_.load(std::memory_order_relaxed); }
 
 private:
     asio::awaitable<void> reader();
@@ -102,7 +131,8 @@ private:
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
-    tcp::socket sock_;
+    std::unique_ptr<transport> io_;
+    const listener_slot& listener_;
     std::uint64_t id_;
     std::unique_ptr<core::server_session> session_;
     asio::steady_timer wake_;   // writer doorbell
@@ -118,11 +148,14 @@ private:
     bool closed_ = false;
     bool writer_waiting_ = false;
     bool reader_paused_ = false;
+    bool reading_ = false;  // a read is pending on io_
+    bool auth_pending_ = false;
+    std::atomic<bool> abandoned_{false};
 };
 
 /// Why a message was dropped (server_stats and $SYS/broker/stats).
-enum class drop_cause : std::uint8_t { queue_full, packet_too_large, expired, write_buffer, retained_limit };
-inline constexpr std::size_t drop_cause_count = 5;
+enum class drop_cause : std::uint8_t { queue_full, packet_too_large, expired, write_buffer, retained_limit, not_authorized };
+inline constexpr std::size_t drop_cause_count = 6;
 
 /// Rate-limited warn log of drops for one client id.
 struct drop_log_entry {
@@ -137,6 +170,7 @@ struct session_record {
     connection* conn = nullptr;                     // online connection, if any
     std::unique_ptr<core::server_session> offline;  // state while offline
     core::time_point expires{};
+    std::optional<std::string> username;  // ACL subject for offline deliveries
 };
 
 class server_state {
@@ -150,7 +184,20 @@ public:
     mqtt::limits connect_limits, packet_limits;
 
     std::vector<tcp::acceptor> acceptors;
+    std::vector<listener_slot> slots;  // parallel to acceptors
     std::vector<listener_info> infos;
+    std::shared_ptr<asio::ssl::context> tls_ctx;  // when a mqtts/wss listener exists
+
+    // Authentication and authorisation (cli-contract.md §9).
+    auth_holder auth;
+    credential_cache credentials;
+    bool anonymous_allowed = true;
+    core::password_entry dummy_entry;   // unknown users cost one hash too
+    asio::thread_pool hash_pool{1};     // PBKDF2 runs here, off the worker
+    /// Loads the files named in opts into `auth`; throws config_error.
+    void load_auth();
+    /// SIGHUP / server::reload(): keeps the old files on error.
+    bool reload();
     std::optional<asio::signal_set> signals;
     asio::steady_timer housekeeping{ioc};
     asio::steady_timer drain_timer{ioc};
@@ -203,11 +250,15 @@ public:
 
     void start();
     void stop(std::chrono::milliseconds drain);
-    asio::awaitable<void> accept_loop(tcp::acceptor& acc);
+    asio::awaitable<void> accept_loop(tcp::acceptor& acc, const listener_slot& slot);
+    void wait_signal();
     asio::awaitable<void> housekeeping_loop();
 
     // Requests from connections' sessions.
+    /// Authenticates (maybe asynchronously), then attach_session().
     void on_connect(connection& c, const core::connect_request& req);
+    /// After authentication: Will ACL check, publish ACL hook, session lookup.
+    void attach_session(connection& c, const core::connect_request& req);
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
     /// `count` is false for the broker's own $SYS messages (not client traffic).

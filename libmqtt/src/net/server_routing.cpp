@@ -9,12 +9,28 @@
 
 namespace mqtt::net::detail {
 
-void server_state::on_connect(connection& c, const core::connect_request& req) {
+void server_state::attach_session(connection& c, const core::connect_request& req) {
     auto& s = c.session();
     const auto now = core::clock::now();
     if (stopping) {
         s.reject(reason::server_unavailable);
         return;
+    }
+    const auto files = auth.get();
+    if (const core::acl* acl = files->acl.get()) {
+        // hardening J06: a Will the client may not write refuses the CONNECT.
+        if (req.will_topic && !acl->may_write(c.subject(), *req.will_topic)) {
+            MQ_LOG(log, log_level::info, "broker", req.client_id, "refused: Will topic not authorised");
+            s.reject(reason::not_authorized);  // 0x87 (3.1.1: 0x05)
+            return;
+        }
+    }
+    // Write access is looked up per PUBLISH, so a reload applies at once.
+    if (!opts.acl_file.empty()) {
+        s.set_publish_check([this, conn = &c](std::string_view topic) {
+            const auto f = auth.get();
+            return !f->acl || f->acl->may_write(conn->subject(), topic);
+        });
     }
     // `conns` includes this connection.
     if (conns.size() > opts.limits.max_connections) {
@@ -62,6 +78,13 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
         auto [pos, ok] = sessions.emplace(req.client_id, std::move(rec));
         by_ref[pos->second.ref] = &pos->second;
         c.ref = pos->second.ref;
+    }
+    sessions.find(req.client_id)->second.username = c.username;
+    if (present) {
+        if (const core::acl* acl = files->acl.get()) {
+            const auto who = c.subject();
+            s.discard_queued([acl, &who](std::string_view topic) { return acl->may_read(who, topic); });
+        }
     }
     c.attached = true;
     MQ_LOG(log, log_level::info, "broker", req.client_id, "connected (v{}, clean {}, present {})",
@@ -115,6 +138,9 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
     std::vector<reason> codes;
     codes.reserve(req.entries.size());
     std::vector<bool> send_retained(req.entries.size(), false);
+    const auto files = auth.get();
+    const core::acl* acl = files->acl.get();
+    const core::acl_subject who = c.subject();
     for (std::size_t i = 0; i < req.entries.size(); ++i) {
         const auto& e = req.entries[i];
         core::subscriber_options o;
@@ -126,6 +152,11 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
         auto check = check_topic_filter(e.filter, opts.limits.max_topic_levels);
         if (check || e.filter.size() > opts.limits.max_string_length) {
             codes.push_back(reason::topic_filter_invalid);  // 0x8F (3.1.1: 0x80)
+            continue;
+        }
+        if (acl && !acl->may_subscribe(who, e.filter)) {
+            // hardening J05: 0x87 (3.1.1: 0x80) [MQTT-3.9.3-1]; other filters still granted.
+            codes.push_back(reason::not_authorized);
             continue;
         }
         const auto res = router.subscribe(c.ref, e.filter, o);
@@ -152,6 +183,8 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
         matches.clear();
         retained.match(req.entries[i].filter, matches);
         for (auto& m : matches) {
+            // Read access is checked at delivery, retained included (hardening J07).
+            if (acl && !acl->may_read(who, m->topic)) continue;
             std::optional<core::time_point> arrived;
             if (auto rt = retained_received.find(m->topic); rt != retained_received.end()) {
                 const auto interval = m->props.get_int(property_id::message_expiry_interval);
@@ -225,10 +258,17 @@ void server_state::route(core::session_ref from, const std::shared_ptr<const mqt
     router.route(msg->topic, from, msg->level, ds);
     publish_cache cache;
     const auto now = core::clock::now();
+    const auto files = auth.get();
+    const core::acl* acl = files->acl.get();
     for (auto& d : ds) {
         auto rit = by_ref.find(d.session);
         if (rit == by_ref.end()) continue;
         session_record& rec = *rit->second;
+        // Read access on every delivery, so an ACL reload applies at once (hardening J07).
+        if (acl && !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt,
+                                   rec.client_id},
+                                  msg->topic))
+            continue;
         // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
         const bool retain = msg->retain && d.retain_as_published;
         if (rec.conn) {

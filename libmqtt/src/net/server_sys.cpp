@@ -43,7 +43,8 @@ void server_state::publish_sys(core::time_point now) {
                         {"packet_too_large", cause(drop_cause::packet_too_large)},
                         {"expired", cause(drop_cause::expired)},
                         {"write_buffer", cause(drop_cause::write_buffer)},
-                        {"retained_limit", cause(drop_cause::retained_limit)}};
+                        {"retained_limit", cause(drop_cause::retained_limit)},
+                        {"not_authorized", cause(drop_cause::not_authorized)}};
     stats["bytes_received"] = load(bytes_received);
     stats["bytes_sent"] = load(bytes_sent);
     stats["subscriptions_count"] = router.subscription_count();

@@ -7,7 +7,10 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <optional>
+#include <span>
 #include <variant>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,6 +21,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <mqtt/net/client.hpp>
+#include <mqtt/net/server.hpp>
 
 namespace mqtt::net::detail {
 
@@ -34,9 +38,22 @@ using io_result = std::pair<boost::system::error_code, std::size_t>;
 /// std::system_error naming the file that could not be read.
 std::shared_ptr<asio::ssl::context> make_client_tls_context(const tls_options& o);
 
+/// Server TLS context (TLS 1.2 floor, certificate chain and key, optional
+/// client-certificate verification). Throws config_error naming the file.
+std::shared_ptr<asio::ssl::context> make_server_tls_context(const server_tls_options& o);
+
+/// What the broker's side of a stream needs for its handshakes.
+struct accept_options {
+    std::string ws_path;                  // empty: any; else other paths get HTTP 404
+    std::uint64_t max_message = 1 << 20;  // WebSocket message limit (close 1009 above)
+};
+
 class transport {
 public:
     explicit transport(asio::any_io_executor ex);
+    /// Broker side: an accepted socket of a listener of `kind`; `tls_ctx` is
+    /// required for tls and wss. Call accept() before reading.
+    transport(tcp::socket accepted, transport_kind kind, std::shared_ptr<asio::ssl::context> tls_ctx);
     ~transport();
     transport(const transport&) = delete;
     transport& operator=(const transport&) = delete;
@@ -46,6 +63,23 @@ public:
     /// (resolve_failed, connect_failed, tls_handshake, tls_verify, ws_upgrade);
     /// the OS / OpenSSL detail is in what(). close() from elsewhere aborts it.
     asio::awaitable<void> open(const client_options& o);
+
+    /// Broker side: TLS handshake, then the WebSocket upgrade (path checked,
+    /// subprotocol "mqtt" required and selected [MQTT-6.0.0-3]). On success the
+    /// verified client certificate's subject CN, if any, is in peer_common_name().
+    asio::awaitable<boost::system::error_code> accept(const accept_options& o);
+    const std::optional<std::string>& peer_common_name() const noexcept { return peer_cn_; }
+    /// Writes the buffers in order: one WebSocket message on ws/wss, one copy
+    /// into a contiguous buffer on TLS (one record per buffer otherwise).
+    asio::awaitable<io_result> write_gather(const std::vector<asio::const_buffer>& bufs);
+    /// True when the last WebSocket message read was a text frame (hardening W02).
+    bool got_text() const noexcept;
+    /// WebSocket close with `code` (ws/wss only), then the socket.
+    asio::awaitable<void> close_ws(std::uint16_t code);
+    /// Sends FIN (TCP) or the transport's orderly close; errors ignored.
+    asio::awaitable<void> finish();
+    /// TCP FIN only (another operation may be pending on the TLS/WS layer).
+    void send_fin() noexcept;
 
     asio::awaitable<io_result> read_some(asio::mutable_buffer b);
     /// Writes all of `b` (one WebSocket binary message on ws/wss).
@@ -66,6 +100,8 @@ private:
     std::shared_ptr<asio::ssl::context> tls_ctx_;
     std::variant<tcp::socket, tls_stream, ws_stream, wss_stream> stream_;
     std::string verify_error_;  // first certificate problem seen by the verify callback
+    std::optional<std::string> peer_cn_;
+    std::vector<std::uint8_t> scratch_;  // TLS gather writes
 };
 
 }  // namespace mqtt::net::detail

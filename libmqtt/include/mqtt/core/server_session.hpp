@@ -4,9 +4,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <unordered_set>
@@ -80,6 +82,8 @@ struct connect_request {
     std::uint32_t session_expiry = 0;  // seconds, after the broker's maximum
     std::optional<std::string> username;
     std::optional<std::vector<std::uint8_t>> password;
+    /// Topic of the Will, if any: the caller checks write access (hardening J06).
+    std::optional<std::string> will_topic;
 };
 
 /// SUBSCRIBE to apply; answer with complete_subscribe().
@@ -109,11 +113,13 @@ struct drop_counts {
     std::uint64_t queue_full = 0;        // drop-oldest eviction or max_queued 0
     std::uint64_t packet_too_large = 0;  // above the client's Maximum Packet Size [MQTT-3.1.2-25]
     std::uint64_t expired = 0;           // Message Expiry Interval passed while queued [MQTT-3.3.2-5]
-    std::uint64_t total() const noexcept { return queue_full + packet_too_large + expired; }
+    std::uint64_t not_authorized = 0;    // inbound PUBLISH refused by the ACL without a 0x87 ack
+    std::uint64_t total() const noexcept { return queue_full + packet_too_large + expired + not_authorized; }
     drop_counts& operator+=(const drop_counts& o) noexcept {
         queue_full += o.queue_full;
         packet_too_large += o.packet_too_large;
         expired += o.expired;
+        not_authorized += o.not_authorized;
         return *this;
     }
 };
@@ -168,6 +174,18 @@ public:
     /// Server-initiated close: v5 DISCONNECT `why` then close (takeover 0x8E,
     /// shutdown 0x8B). The Will is published when `publish_will`.
     void disconnect(reason why, bool publish_will);
+
+    /// Removes queued (not yet sent) messages whose topic `may_read` refuses,
+    /// counted as not_authorized drops: an ACL reload while the client was away
+    /// applies on resume (hardening J07). Returns how many were removed.
+    std::size_t discard_queued(const std::function<bool(std::string_view topic)>& may_read);
+
+    /// Write access check for inbound PUBLISH topics (the ACL), or empty for
+    /// none. A refused PUBLISH is not routed: v5 QoS 1/2 get PUBACK/PUBREC
+    /// 0x87, QoS 0 and 3.1.1 are acknowledged as usual and counted as dropped
+    /// (hardening J05). Per connection: not moved by resume().
+    using publish_check = std::function<bool(std::string_view topic)>;
+    void set_publish_check(publish_check check) { may_publish_ = std::move(check); }
 
     /// Ordered actions since the last call.
     std::vector<server_action> take_actions();
@@ -252,6 +270,8 @@ private:
     drop_counts new_drops_;
     std::optional<time_point> last_ack_;
     time_point now_{};  // latest time given to any input
+
+    publish_check may_publish_;
 
     std::vector<server_action> actions_;
 };

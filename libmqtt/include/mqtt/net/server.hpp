@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,32 @@
 namespace mqtt::net {
 
 struct listener_options {
-    std::string url = "mqtt://127.0.0.1:1883";  // mqtt, mqtts, ws, wss; port 0 = any free port
+    /// mqtt://, mqtts://, ws://, wss:// host:port[/path]; port 0 = any free
+    /// port. A WebSocket listener with a path answers other paths with HTTP
+    /// 404; without one (or with "/") it accepts any path.
+    std::string url = "mqtt://127.0.0.1:1883";
+};
+
+/// Server TLS material, shared by every mqtts:// and wss:// listener.
+struct server_tls_options {
+    std::string cert_file;  // PEM chain
+    std::string key_file;   // PEM; empty = cert_file
+    std::string ca_file;    // CA for client certificates; enables asking for them
+    /// Refuse clients without a certificate the CA verifies. A verified client
+    /// certificate's subject CN is the client's username (no password needed).
+    bool require_client_cert = false;
+    std::string min_version = "tlsv1.2";  // tlsv1.2 or tlsv1.3; never lower
+    std::string ciphers;                  // OpenSSL cipher list (TLS 1.2)
+    /// Without cert_file: make a throwaway CA and a server certificate for
+    /// localhost, 127.0.0.1 and ::1 at start(), and write the CA (PEM) here.
+    std::string ephemeral_ca_file;
+};
+
+/// Bad password file, ACL file, TLS material or anonymous policy at start():
+/// `mq broker` exits 78. what() names the file and line.
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 /// Broker limits; defaults from hardening.md §1.1.
@@ -38,9 +65,16 @@ struct broker_limits {
 struct server_options {
     std::vector<listener_options> listeners{listener_options{}};
     broker_limits limits;
-    bool allow_anonymous = true;
+    server_tls_options tls;
+    /// Clients without credentials. nullopt: allowed without a password file
+    /// when every listener is loopback (start() throws config_error for a
+    /// non-loopback listener), refused with one (cli-contract.md §9).
+    std::optional<bool> allow_anonymous;
+    std::string password_file;  // core::password_file format; empty = none
+    std::string acl_file;       // core::acl format; empty = everything allowed
     std::chrono::milliseconds sys_interval{10'000};  // 0 disables $SYS
-    /// Install SIGINT/SIGTERM handlers in start(): a signal calls stop(shutdown_timeout).
+    /// Install SIGINT/SIGTERM handlers in start(): a signal calls stop(shutdown_timeout);
+    /// and SIGHUP, which calls reload().
     bool handle_signals = false;
     std::chrono::milliseconds shutdown_timeout{5'000};
 };
@@ -56,6 +90,7 @@ struct server_stats {
     std::uint64_t dropped_expired = 0;           // Message Expiry Interval passed in the broker
     std::uint64_t dropped_write_buffer = 0;      // QoS 0 beyond max_write_buffer
     std::uint64_t dropped_retained_limit = 0;    // retained store full: not stored
+    std::uint64_t dropped_not_authorized = 0;    // ACL-refused PUBLISH without a 0x87 ack
 };
 
 struct listener_info {
@@ -73,8 +108,13 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Binds every listener or throws std::system_error naming the address.
+    /// Loads the password and ACL files and the TLS material (config_error
+    /// naming the file and line), then binds every listener or throws
+    /// std::system_error naming the address.
     void start();
+    /// Re-reads the password and ACL files; thread-safe. On any error the files
+    /// in force stay, the error is logged and returned as false (hardening J08).
+    bool reload();
     /// Bound listeners (actual port when port 0 was asked); valid after start().
     std::vector<listener_info> listeners() const;
     /// Runs the worker(s) on the calling thread until stop().
