@@ -212,7 +212,8 @@ public:
     bool store_retained(const std::shared_ptr<const mqtt::publish>& msg, core::time_point now);
     /// Removes retained messages whose expiry passed.
     void expire_retained(core::time_point now);
-    std::unordered_map<std::string, session_record> sessions;  // by client id
+    using session_map = std::unordered_map<std::string, session_record>;
+    session_map sessions;  // by client id
     std::unordered_map<core::session_ref, session_record*> by_ref;
     std::unordered_map<std::uint64_t, std::shared_ptr<connection>> conns;
     std::uint64_t next_ref = 1, next_conn = 1;
@@ -271,6 +272,8 @@ private:
     std::unordered_map<std::string, drop_log_entry> drop_log_;
     void drop_session(session_record& rec);
     void expire_sessions(core::time_point now);
+    bool session_expired(const session_record& rec, core::time_point now) const noexcept;
+    session_map::iterator erase_session(session_map::iterator it);
 };
 
 }  // namespace mqtt::net::detail
