@@ -25,6 +25,7 @@
 #include "common/publish_checks.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
+#include "common/summary_recorder.hpp"
 
 namespace mq::tools {
 namespace {
@@ -36,6 +37,7 @@ struct pub_options {
     std::string topic, message, file, qos = "0", repeat = "1", repeat_delay, max_line = "16MiB";
     bool stdin_all = false, stdin_lines = false, null_msg = false, ndjson = false, retain = false;
     bool strict = false, allow_empty = false, require_subscribers = false;
+    summary_options summary;
     CLI::Option* message_opt = nullptr;
     CLI::Option* file_opt = nullptr;
     CLI::Option* topic_opt = nullptr;
@@ -209,8 +211,9 @@ void read_stdin(std::shared_ptr<batch_queue> q, reader_config cfg) {
 
 class publisher {
 public:
-    publisher(asio::any_io_executor ex, mqtt::net::client& c, const pub_options& o, const resolved_connection& rc)
-        : ex_(ex), client_(c), opts_(o), conn_(rc), window_ev_(ex) {
+    publisher(asio::any_io_executor ex, mqtt::net::client& c, const pub_options& o, const resolved_connection& rc,
+              summary_recorder& sum)
+        : ex_(ex), client_(c), opts_(o), conn_(rc), sum_(sum), window_ev_(ex) {
         window_ = rc.client.max_inflight;
         const auto& ack = c.connack_info();
         max_packet_ = broker_max_packet(ack);
@@ -230,7 +233,7 @@ public:
         }
         if (m.level == mqtt::qos::at_most_once) {
             co_await client_.publish(std::move(m));
-            ++published_;
+            ++sum_.publishing().published;
             co_return;
         }
         while (inflight_ >= window_) co_await window_ev_.wait();
@@ -253,8 +256,8 @@ private:
     asio::awaitable<void> track(mqtt::publish m) {
         const std::string topic = m.topic;
         try {
+            ++sum_.publishing().published;
             auto r = co_await client_.publish(std::move(m));
-            ++published_;
             note(r.reason_code, topic);
         } catch (...) {
             if (!error_) error_ = std::current_exception();
@@ -265,15 +268,17 @@ private:
 
     void note(mqtt::reason r, const std::string& topic) {
         const auto v = static_cast<std::uint8_t>(r);
+        sum_.publish_acked(v, opts_.require_subscribers);
         if (r == mqtt::reason::no_matching_subscribers && opts_.require_subscribers) {
-            fail(exit_status::check_failed, fmt::format("no subscribers for '{}' ({})", topic, describe_reason(r)));
+            fail(exit_status::check_failed, fmt::format("no subscribers for '{}' ({})", topic, describe_reason(r)), v);
         } else if (v >= 0x80) {
-            fail(exit_code_for_ack(v), fmt::format("publish to '{}' failed: {}", topic, describe_reason(r)));
+            fail(exit_code_for_ack(v), fmt::format("publish to '{}' failed: {}", topic, describe_reason(r)), v);
         }
     }
 
-    void fail(int code, const std::string& msg) {
+    void fail(int code, const std::string& msg, std::optional<std::uint8_t> reason = std::nullopt) {
         print_error(msg);
+        sum_.failure(code, reason, msg);
         if (first_failure_ == 0) first_failure_ = code;
     }
 
@@ -281,16 +286,18 @@ private:
     mqtt::net::client& client_;
     const pub_options& opts_;
     const resolved_connection& conn_;
+    summary_recorder& sum_;
     async_event window_ev_;
     std::size_t inflight_ = 0, window_ = 20;
     std::uint32_t max_packet_ = 268'435'460;
     bool v5_ = true;
-    std::uint64_t published_ = 0;
     int first_failure_ = 0;
     std::exception_ptr error_;
 };
 
 int run_pub(pub_options& o) {
+    summary_recorder& sum = begin_summary(o.summary, "pub");
+    sum.publishing();
     // --- validation, before anything is sent ---
     const int sources = (o.message_opt->count() > 0) + (o.file_opt->count() > 0) + o.stdin_all + o.stdin_lines +
                         o.null_msg + o.ndjson;
@@ -337,8 +344,10 @@ int run_pub(pub_options& o) {
     });
 
     auto body = [&]() -> asio::awaitable<int> {
+        sum.connect_started();
         client = co_await connect_client(ex, conn, log);
-        auto& pub = pub_holder.emplace(ex, *client, o, conn);
+        sum.connected(client->connack_info());
+        auto& pub = pub_holder.emplace(ex, *client, o, conn, sum);
         if (o.stdin_lines || o.ndjson) {
             queue = std::make_shared<batch_queue>(8);
             async_event ev(ex);
@@ -378,13 +387,19 @@ int run_pub(pub_options& o) {
         co_await pub.drain();
         int code = pub.exit_code();
         if (queue && queue->drained() && queue->status() != 0) {
-            if (queue->status() == exit_status::io) print_error("reading stdin: " + queue->error_text());
+            if (queue->status() == exit_status::io) {
+                print_error("reading stdin: " + queue->error_text());
+                sum.failure(exit_status::io, std::nullopt, "reading stdin: " + queue->error_text());
+            } else {
+                sum.failure(queue->status(), std::nullopt, "invalid input line (--strict)");
+            }
             if (code == 0) code = queue->status();
         }
         co_await client->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, conn.disconnect_props});
         co_return code;
     };
-    return runner.run(body, [](stop_reason r) {
+    return runner.run(body, [&sum](stop_reason r) {
+        sum.stopped(r);
         return r == stop_reason::timeout ? exit_status::timeout : exit_status::interrupted;
     });
 }
@@ -395,6 +410,7 @@ void add_pub_command(CLI::App& app) {
     auto o = std::make_shared<pub_options>();
     auto* cmd = app.add_subcommand("pub", "Publish messages");
     o->conn.add_to(*cmd, true);
+    o->summary.add_to(*cmd);
     o->topic_opt = cmd->add_option("-t,--topic", o->topic, "Topic to publish to");
     cmd->add_option("-q,--qos", o->qos, "QoS 0, 1 or 2 (default 0)");
     cmd->add_flag("-r,--retain", o->retain, "Retain the message");
