@@ -19,6 +19,7 @@
 #include "common/encoding.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
+#include "common/tty_prompt.hpp"
 #include "common/url.hpp"
 
 namespace mq::tools {
@@ -221,6 +222,7 @@ void connection_options::add_to(CLI::App& app, bool publish_flags, bool correlat
     add_text(app, password_, "-P,--password", "Password (visible in ps; prefer --password-file)");
     add_text(app, password_file_, "--password-file", "Read the password from the first line of FILE");
     add_text(app, password_env_, "--password-env", "Read the password from environment variable VAR");
+    add_flag(app, password_prompt_, "--password-prompt", "Read the password from the terminal, echo off");
     add_text(app, will_topic_, "--will-topic", "Will topic");
     add_text(app, will_payload_, "--will-payload", "Will payload");
     add_text(app, will_qos_, "--will-qos", "Will QoS");
@@ -403,6 +405,9 @@ resolved_connection connection_options::resolve() const {
         cn.username = user.text;
     }
     std::optional<std::string> password;
+    bool password_on_cli = false;  // an environment password yields to --password-prompt
+    for (const text_option* o : {&password_, &password_file_, &password_env_})
+        password_on_cli = password_on_cli || (o->opt->count() > 0);
     if (auto v = get(password_)) password = v.text;
     if (auto v = get(password_file_)) password = read_password_file(v);
     if (auto v = get(password_env_)) {
@@ -414,7 +419,13 @@ resolved_connection connection_options::resolve() const {
         if (parsed.password) fail(source::cli, "a password in the URL cannot be combined with another password option");
         cn.password = std::vector<std::uint8_t>(password->begin(), password->end());
     }
-    if (cn.password && !cn.username && !v5) fail(source::cli, "MQTT 3.1.1 needs --username with a password");
+    // The prompt comes last (below), once everything else is known to be valid.
+    const bool prompt = get_flag(password_prompt_);
+    if (prompt && (password_on_cli || parsed.password)) {
+        fail(source::cli, "--password-prompt cannot be combined with another password (-P, --password-file, "
+                          "--password-env or the URL)");
+    }
+    if ((cn.password || prompt) && !cn.username && !v5) fail(source::cli, "MQTT 3.1.1 needs --username with a password");
 
     // Will.
     if (auto t = get(will_topic_)) {
@@ -526,6 +537,12 @@ resolved_connection connection_options::resolve() const {
     }
     if (!v5 && (!r.subscribe_props.empty() || !cn.props.empty())) {
         fail(source::cli, "MQTT 5 options cannot be used with -V 311");
+    }
+    if (prompt) {
+        const std::string secret = read_secret_from_tty(
+            cn.username ? fmt::format("Password for {}: ", *cn.username) : std::string("Password: "),
+            "--password-prompt");
+        cn.password = std::vector<std::uint8_t>(secret.begin(), secret.end());
     }
     return r;
 }

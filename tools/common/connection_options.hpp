@@ -69,7 +69,7 @@ private:
         cafile_, capath_, cert_, key_, tls_version_, ciphers_, tls_alpn_, tls_server_name_, tls_keylog_,
         topic_alias_maximum_;
     flag_option no_clean_start_, will_retain_, ws_, tls_, no_tls_, insecure_, nodelay_, no_nodelay_, reconnect_,
-        tls_use_os_certs_, request_response_info_, no_request_problem_info_;
+        tls_use_os_certs_, request_response_info_, no_request_problem_info_, password_prompt_;
     // -D PACKET NAME VALUE (or PACKET user-property KEY VALUE), one entry per use.
     std::vector<std::vector<std::string>> properties_;
     CLI::Option* property_opt_ = nullptr;
