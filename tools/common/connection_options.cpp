@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <system_error>
 
@@ -131,6 +132,33 @@ void add_flag(CLI::App& app, flag_option& o, const std::string& names, const std
     if (with_env) o.env = env_name(o.opt->get_lnames().front());
 }
 
+// --unix PATH (§2.2): a Unix domain socket instead of TCP. It conflicts with
+// the options that name a TCP endpoint or transport (`endpoint`, `transport`)
+// given on the command line or in the config file; an MQ_UNIX from the
+// environment yields to them instead (command line over environment).
+value unix_socket_option(const text_option& unix_opt, const value& url,
+                         std::initializer_list<const text_option*> endpoint,
+                         std::initializer_list<const flag_option*> transport) {
+    value unix_path = get(unix_opt);
+    if (!unix_path) return {};
+    if (unix_path.from == source::env) {
+        if (url && url.from != source::env) return {};
+        for (const text_option* o : endpoint) {
+            if (o->opt->count() > 0) return {};
+        }
+    }
+    for (const text_option* o : endpoint) {
+        if (o->opt->count() > 0)
+            fail(unix_path.from, fmt::format("{} cannot be combined with {}", unix_path.name, o->opt->get_name()));
+    }
+    for (const flag_option* o : transport) {
+        if (o->opt->count() > 0)
+            fail(unix_path.from, fmt::format("{} cannot be combined with {}", unix_path.name, o->opt->get_name()));
+    }
+    if (unix_path.text.empty()) fail(unix_path.from, fmt::format("{}: empty path", unix_path.name));
+    return unix_path;
+}
+
 }  // namespace
 
 mqtt::qos parse_qos(std::string_view text, std::string_view what) {
@@ -228,6 +256,7 @@ void connection_options::add_to(CLI::App& app, bool publish_flags, bool correlat
     add_text(app, will_qos_, "--will-qos", "Will QoS");
     add_flag(app, will_retain_, "--will-retain", "Retain the Will");
     add_text(app, bind_address_, "-A,--bind-address", "Local address to bind");
+    add_text(app, unix_, "--unix", "Connect to the Unix domain socket PATH instead of TCP");
     add_flag(app, ws_, "--ws", "Connect over WebSocket");
     add_text(app, ws_path_, "--ws-path", "WebSocket path (default /mqtt)");
     add_flag(app, nodelay_, "--nodelay", "Set TCP_NODELAY (default)");
@@ -299,8 +328,10 @@ resolved_connection connection_options::resolve() const {
             }
         }
     }
-    // A URL from the environment yields to -h/-p given on the command line.
-    const bool use_url = url && !(url.from == source::env && (host_.opt->count() > 0 || port_.opt->count() > 0));
+    const value unix_path = unix_socket_option(unix_, url, {&url_, &host_, &port_, &bind_address_}, {&ws_, &tls_});
+    // A URL from the environment yields to -h/-p/--unix given on the command line.
+    const bool use_url = url && !unix_path &&
+                         !(url.from == source::env && (host_.opt->count() > 0 || port_.opt->count() > 0));
     bool tls = false, ws = false;
     if (use_url) {
         std::string err;
@@ -336,6 +367,11 @@ resolved_connection connection_options::resolve() const {
     }
     if (auto v = get(ws_path_)) c.ws_path = v.text;
     if (auto v = get(bind_address_)) c.bind_address = v.text;
+    if (unix_path) {
+        if (c.transport != mqtt::net::transport_kind::tcp)
+            fail(unix_path.from, fmt::format("{} carries plain MQTT: no TLS or WebSocket options", unix_path.name));
+        c.unix_path = unix_path.text;
+    }
     if (get_flag(no_nodelay_)) c.tcp_nodelay = false;
     c.reconnect.enabled = get_flag(reconnect_);
 

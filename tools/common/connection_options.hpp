@@ -65,7 +65,7 @@ public:
 private:
     text_option url_, host_, port_, version_, client_id_, client_id_prefix_, keepalive_, session_expiry_,
         username_, password_, password_file_, password_env_, will_topic_, will_payload_, will_qos_,
-        connect_timeout_, max_inflight_, max_packet_size_, receive_maximum_, timeout_, bind_address_, ws_path_,
+        connect_timeout_, max_inflight_, max_packet_size_, receive_maximum_, timeout_, bind_address_, unix_, ws_path_,
         cafile_, capath_, cert_, key_, tls_version_, ciphers_, tls_alpn_, tls_server_name_, tls_keylog_,
         topic_alias_maximum_;
     flag_option no_clean_start_, will_retain_, ws_, tls_, no_tls_, insecure_, nodelay_, no_nodelay_, reconnect_,
