@@ -557,7 +557,11 @@ resolved_connection connection_options::resolve() const {
                 add("--response-topic", "response-topic", {response_topic_});
             } else if (n == "--correlation-data") add("--correlation-data", "correlation-data", {correlation_data_});
             else if (n == "--message-expiry") add("--message-expiry", "message-expiry-interval", {message_expiry_});
-            else if (n == "--topic-alias") add("--topic-alias", "topic-alias", {topic_alias_});
+            else if (n == "--topic-alias") {
+                // Alias 0 is not permitted [MQTT-3.3.2-8].
+                if (topic_alias_ == "0") fail(source::cli, "--topic-alias must be 1-65535");
+                add("--topic-alias", "topic-alias", {topic_alias_});
+            }
             else if (n == "--payload-format") {
                 if (payload_format_ != "0" && payload_format_ != "1") fail(source::cli, "--payload-format must be 0 or 1");
                 add("--payload-format", "payload-format-indicator", {payload_format_});
