@@ -22,6 +22,7 @@
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
 #include "common/stdio.hpp"
+#include "common/summary_recorder.hpp"
 #include "root_app.hpp"
 
 #ifndef MQ_VERSION
@@ -91,12 +92,10 @@ std::unique_ptr<CLI::App> apply_config(CLI::App& app, const std::vector<std::str
     return reparse_with_config(args, sub->get_name(), cfg, *path);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Parses and runs; returns the exit status. Failures are printed here and,
+// when the run keeps a summary, noted in it.
+int parse_and_run(CLI::App& app, int argc, char** argv) {
     using namespace mq::tools;
-    ignore_sigpipe();
-    CLI::App app;
     try {
         build_root_app(app, subcommand_in(argc, argv));
         if (argc <= 1) {
@@ -125,12 +124,17 @@ int main(int argc, char** argv) {
         std::string what = e.what();
         const std::string suffix = ": " + e.code().message();
         if (what.size() > suffix.size() && what.ends_with(suffix)) what.resize(what.size() - suffix.size());
-        if (code == exit_status::ok) return code;  // e.g. EPIPE on stdout: the reader left
+        if (code == exit_status::ok) {  // e.g. EPIPE on stdout: the reader left
+            summary_note_error(e.code(), what, code);
+            return code;
+        }
         if (code == exit_status::usage) {
             // A value the subcommand rejected came from the config file: say where (78).
             for (const auto& [name, where] : globals().config_origins) {
                 if (what.starts_with(name + " ") || what.starts_with(name + ":")) {
-                    print_error(fmt::format("error: {}: {}", where, what));
+                    what = fmt::format("{}: {}", where, what);
+                    print_error("error: " + what);
+                    summary_note_error(make_error_code(tool_error::config), what, exit_status::config);
                     return exit_status::config;
                 }
             }
@@ -140,9 +144,21 @@ int main(int argc, char** argv) {
         } else {
             print_error(fmt::format("error: {}", what));
         }
+        summary_note_error(e.code(), what, code);
         return code;
     } catch (const std::exception& e) {
         print_error(fmt::format("internal error: {}", e.what()));
+        summary_note_error({}, e.what(), exit_status::check_failed);
         return exit_status::check_failed;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace mq::tools;
+    ignore_sigpipe();
+    CLI::App app;
+    // The summary (--summary) is written last, with the real exit status.
+    return finish_summary(parse_and_run(app, argc, argv));
 }

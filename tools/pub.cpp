@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `mq pub` (cli-contract.md §4): one connection, one message source, every
 // QoS 1/2 acknowledgement awaited.
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,10 +17,12 @@
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
-#include "common/ndjson.hpp"
 #include "common/publish_checks.hpp"
 #include "common/session.hpp"
+#include "common/stdin_messages.hpp"
 #include "common/stdio.hpp"
+#include "common/summary_recorder.hpp"
+#include "common/topic_aliases.hpp"
 
 namespace mq::tools {
 namespace {
@@ -36,185 +34,34 @@ struct pub_options {
     std::string topic, message, file, qos = "0", repeat = "1", repeat_delay, max_line = "16MiB";
     bool stdin_all = false, stdin_lines = false, null_msg = false, ndjson = false, retain = false;
     bool strict = false, allow_empty = false, require_subscribers = false;
+    summary_options summary;
     CLI::Option* message_opt = nullptr;
     CLI::Option* file_opt = nullptr;
     CLI::Option* topic_opt = nullptr;
 };
 
-enum class line_mode : std::uint8_t { lines, ndjson };
-
-// Parsed messages travel from the stdin thread to the io thread in batches so
-// the hand-off cost is paid per batch, not per message.
-struct batch {
-    std::vector<mqtt::publish> msgs;
-    std::size_t bytes = 0;
-};
-
-// Bounded queue between the stdin thread and the io thread. When it is full
-// the reader blocks, so reading stdin pauses while the window is full.
-class batch_queue {
-public:
-    explicit batch_queue(std::size_t capacity) : capacity_(capacity) {}
-
-    void set_notify(std::function<void()> fn) {
-        std::lock_guard lk(mu_);
-        notify_ = std::move(fn);
-    }
-    bool push(batch b) {
-        std::function<void()> fn;
-        {
-            std::unique_lock lk(mu_);
-            space_.wait(lk, [this] { return closed_ || q_.size() < capacity_; });
-            if (closed_) return false;
-            q_.push_back(std::move(b));
-            fn = notify_;
-        }
-        if (fn) fn();
-        return true;
-    }
-    std::optional<batch> try_pop() {
-        std::lock_guard lk(mu_);
-        if (q_.empty()) return std::nullopt;
-        batch b = std::move(q_.front());
-        q_.pop_front();
-        space_.notify_one();
-        return b;
-    }
-    /// Producer is done: 0 at end of input, or the exit status that stopped it.
-    void finish(int status, std::uint64_t bad_lines) {
-        std::function<void()> fn;
-        {
-            std::lock_guard lk(mu_);
-            done_ = true;
-            status_ = status;
-            bad_lines_ = bad_lines;
-            fn = notify_;
-        }
-        if (fn) fn();
-    }
-    /// Consumer stops the producer (strict failure, signal, lost connection).
-    void close() {
-        std::lock_guard lk(mu_);
-        closed_ = true;
-        space_.notify_all();
-    }
-    bool drained() const {
-        std::lock_guard lk(mu_);
-        return done_ && q_.empty();
-    }
-    int status() const {
-        std::lock_guard lk(mu_);
-        return status_;
-    }
-    std::string error_text() const {
-        std::lock_guard lk(mu_);
-        return error_;
-    }
-    void set_error_text(std::string e) {
-        std::lock_guard lk(mu_);
-        error_ = std::move(e);
-    }
-
-private:
-    mutable std::mutex mu_;
-    std::condition_variable space_;
-    std::deque<batch> q_;
-    std::size_t capacity_;
-    std::function<void()> notify_;
-    bool closed_ = false, done_ = false;
-    int status_ = 0;
-    std::uint64_t bad_lines_ = 0;
-    std::string error_;
-};
-
-struct reader_config {
-    line_mode mode = line_mode::lines;
-    std::string default_topic;
-    mqtt::qos level = mqtt::qos::at_most_once;
-    bool retain = false;
-    std::size_t max_line = 16u << 20;
-    bool allow_empty = false;
-    bool strict = false;
-};
-
-void report_bad_line(std::uint64_t n, std::string_view why) { print_error(fmt::format("line {}: {}", n, why)); }
-
-// Body of the stdin thread: lines -> PUBLISH batches.
-void read_stdin(std::shared_ptr<batch_queue> q, reader_config cfg) {
-    constexpr std::size_t max_batch_msgs = 1024;
-    constexpr std::size_t max_batch_bytes = std::size_t{1} << 20;
-    std::uint64_t bad = 0;
-    int status = 0;
-    try {
-        line_reader reader(0, cfg.max_line);
-        ndjson_parser parser;
-        const publish_defaults defaults{cfg.default_topic, cfg.level, cfg.retain};
-        batch current;
-        bool stopped = false;
-        // Hand over what we have before a read that may block (interactive input).
-        auto flush = [&] {
-            if (current.msgs.empty() || stopped) return;
-            if (!q->push(std::move(current))) stopped = true;
-            current = batch{};
-        };
-        reader.set_before_read(flush);
-        std::string error;
-        mqtt::publish msg;
-        while (!stopped) {
-            auto line = reader.next();
-            if (!line) break;
-            if (line->too_long) {
-                ++bad;
-                report_bad_line(line->number, fmt::format("longer than --max-line ({} bytes)", cfg.max_line));
-                if (cfg.strict) {
-                    status = exit_status::data;
-                    break;
-                }
-                continue;
-            }
-            std::string_view text = line->text;
-            if (line->number == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // BOM
-            if (cfg.mode == line_mode::lines) {
-                if (text.empty() && !cfg.allow_empty) continue;
-                msg.topic = cfg.default_topic;
-                msg.payload.assign(text.begin(), text.end());
-                msg.level = cfg.level;
-                msg.retain = cfg.retain;
-            } else {
-                // `text` ends where the line ends, so the padding after it is the same.
-                const auto st = parser.parse(text, line->readable_after, defaults, msg, error);
-                if (st == ndjson_status::skip) continue;
-                if (st == ndjson_status::bad) {
-                    ++bad;
-                    report_bad_line(line->number, error);
-                    if (cfg.strict) {
-                        status = exit_status::data;
-                        break;
-                    }
-                    continue;
-                }
-            }
-            current.bytes += msg.payload.size() + msg.topic.size();
-            current.msgs.push_back(std::move(msg));
-            msg = mqtt::publish{};
-            if (current.msgs.size() >= max_batch_msgs || current.bytes >= max_batch_bytes) flush();
-        }
-        flush();
-    } catch (const std::system_error& e) {
-        q->set_error_text(e.what());
-        status = exit_status::io;
-    }
-    q->finish(status, bad);
-}
-
 class publisher {
 public:
-    publisher(asio::any_io_executor ex, mqtt::net::client& c, const pub_options& o, const resolved_connection& rc)
-        : ex_(ex), client_(c), opts_(o), conn_(rc), window_ev_(ex) {
+    publisher(asio::any_io_executor ex, mqtt::net::client& c, const pub_options& o, const resolved_connection& rc,
+              summary_recorder& sum)
+        : ex_(ex), client_(c), opts_(o), conn_(rc), sum_(sum), window_ev_(ex) {
         window_ = rc.client.max_inflight;
         const auto& ack = c.connack_info();
         max_packet_ = broker_max_packet(ack);
         v5_ = c.version() == mqtt::protocol_version::v5;
+        alias_max_ = ack.props.get_int(property_id::topic_alias_maximum).value_or(0);
+        // Omitting aliased topics needs every message to one topic (--ndjson
+        // lines may rebind an alias while others are in flight) and one
+        // connection (a reconnect forgets the bindings; resends need topics).
+        omit_aliased_topics_ = v5_ && !o.ndjson && !rc.client.reconnect.enabled;
+    }
+
+    /// A Topic Alias above the broker's Topic Alias Maximum: the message, if
+    /// sent, would make the broker close the connection.
+    std::string alias_problem(const mqtt::properties& props) const {
+        const auto alias = props.get_int(property_id::topic_alias);
+        if (!alias || !v5_ || *alias <= alias_max_) return {};
+        return fmt::format("topic alias {} exceeds the broker's Topic Alias Maximum ({})", *alias, alias_max_);
     }
 
     /// Sends one message (QoS 0 inline, QoS 1/2 within the window).
@@ -224,18 +71,24 @@ public:
             if (p.id == property_id::user_property || !m.props.has(p.id)) m.props.items.push_back(p);
         }
         if (!v5_) m.props.items.clear();
-        if (auto why = publish_problem(m, v5_, max_packet_, conn_.payload_must_be_utf8); !why.empty()) {
+        auto why = publish_problem(m, v5_, max_packet_, conn_.payload_must_be_utf8);
+        if (why.empty()) why = alias_problem(m.props);
+        if (!why.empty()) {
             fail(exit_status::data, why);
             co_return;
         }
+        const std::string topic = m.topic;
         if (m.level == mqtt::qos::at_most_once) {
+            const auto binds = use_alias(m);
             co_await client_.publish(std::move(m));
-            ++published_;
+            ++sum_.publishing().published;
+            if (binds) aliases_.confirm(*binds, topic);  // written ahead of any later message
             co_return;
         }
         while (inflight_ >= window_) co_await window_ev_.wait();
         ++inflight_;
-        auto self_task = track(std::move(m));
+        const auto binds = use_alias(m);  // after the wait: an acknowledgement may have come meanwhile
+        auto self_task = track(std::move(m), topic, binds);
         asio::co_spawn(ex_, std::move(self_task), asio::detached);
     }
 
@@ -250,11 +103,21 @@ public:
     std::exception_ptr error() const { return error_; }
 
 private:
-    asio::awaitable<void> track(mqtt::publish m) {
-        const std::string topic = m.topic;
+    // --topic-alias: omits the topic when its alias is bound; otherwise the
+    // message goes out with its topic and binds its alias (returned).
+    std::optional<std::uint32_t> use_alias(mqtt::publish& m) const {
+        if (!omit_aliased_topics_ || aliases_.apply(m)) return std::nullopt;
+        return m.props.get_int(property_id::topic_alias);
+    }
+
+    // `topic` is the message's topic even when the alias stands for it.
+    asio::awaitable<void> track(mqtt::publish m, std::string topic, std::optional<std::uint32_t> binds) {
         try {
+            ++sum_.publishing().published;
             auto r = co_await client_.publish(std::move(m));
-            ++published_;
+            // Acknowledged: the broker has the binding (QoS 1/2 may overtake
+            // each other in flight, so only now may later messages omit the topic).
+            if (binds && !mqtt::is_failure(r.reason_code)) aliases_.confirm(*binds, topic);
             note(r.reason_code, topic);
         } catch (...) {
             if (!error_) error_ = std::current_exception();
@@ -265,15 +128,17 @@ private:
 
     void note(mqtt::reason r, const std::string& topic) {
         const auto v = static_cast<std::uint8_t>(r);
+        sum_.publish_acked(v, opts_.require_subscribers);
         if (r == mqtt::reason::no_matching_subscribers && opts_.require_subscribers) {
-            fail(exit_status::check_failed, fmt::format("no subscribers for '{}' ({})", topic, describe_reason(r)));
+            fail(exit_status::check_failed, fmt::format("no subscribers for '{}' ({})", topic, describe_reason(r)), v);
         } else if (v >= 0x80) {
-            fail(exit_code_for_ack(v), fmt::format("publish to '{}' failed: {}", topic, describe_reason(r)));
+            fail(exit_code_for_ack(v), fmt::format("publish to '{}' failed: {}", topic, describe_reason(r)), v);
         }
     }
 
-    void fail(int code, const std::string& msg) {
+    void fail(int code, const std::string& msg, std::optional<std::uint8_t> reason = std::nullopt) {
         print_error(msg);
+        sum_.failure(code, reason, msg);
         if (first_failure_ == 0) first_failure_ = code;
     }
 
@@ -281,16 +146,21 @@ private:
     mqtt::net::client& client_;
     const pub_options& opts_;
     const resolved_connection& conn_;
+    summary_recorder& sum_;
     async_event window_ev_;
     std::size_t inflight_ = 0, window_ = 20;
     std::uint32_t max_packet_ = 268'435'460;
+    std::uint32_t alias_max_ = 0;
     bool v5_ = true;
-    std::uint64_t published_ = 0;
+    bool omit_aliased_topics_ = false;
+    outgoing_topic_aliases aliases_;
     int first_failure_ = 0;
     std::exception_ptr error_;
 };
 
 int run_pub(pub_options& o) {
+    summary_recorder& sum = begin_summary(o.summary, "pub");
+    sum.publishing();
     // --- validation, before anything is sent ---
     const int sources = (o.message_opt->count() > 0) + (o.file_opt->count() > 0) + o.stdin_all + o.stdin_lines +
                         o.null_msg + o.ndjson;
@@ -337,8 +207,17 @@ int run_pub(pub_options& o) {
     });
 
     auto body = [&]() -> asio::awaitable<int> {
+        sum.connect_started();
         client = co_await connect_client(ex, conn, log);
-        auto& pub = pub_holder.emplace(ex, *client, o, conn);
+        sum.connected(client->connack_info());
+        auto& pub = pub_holder.emplace(ex, *client, o, conn, sum);
+        // One check for the command line's alias instead of one error per message.
+        if (auto why = pub.alias_problem(conn.publish_props); !why.empty()) {
+            print_error(why);
+            sum.failure(exit_status::data, std::nullopt, why);
+            co_await client->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, conn.disconnect_props});
+            co_return exit_status::data;
+        }
         if (o.stdin_lines || o.ndjson) {
             queue = std::make_shared<batch_queue>(8);
             async_event ev(ex);
@@ -378,13 +257,19 @@ int run_pub(pub_options& o) {
         co_await pub.drain();
         int code = pub.exit_code();
         if (queue && queue->drained() && queue->status() != 0) {
-            if (queue->status() == exit_status::io) print_error("reading stdin: " + queue->error_text());
+            if (queue->status() == exit_status::io) {
+                print_error("reading stdin: " + queue->error_text());
+                sum.failure(exit_status::io, std::nullopt, "reading stdin: " + queue->error_text());
+            } else {
+                sum.failure(queue->status(), std::nullopt, "invalid input line (--strict)");
+            }
             if (code == 0) code = queue->status();
         }
         co_await client->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, conn.disconnect_props});
         co_return code;
     };
-    return runner.run(body, [](stop_reason r) {
+    return runner.run(body, [&sum](stop_reason r) {
+        sum.stopped(r);
         return r == stop_reason::timeout ? exit_status::timeout : exit_status::interrupted;
     });
 }
@@ -395,6 +280,7 @@ void add_pub_command(CLI::App& app) {
     auto o = std::make_shared<pub_options>();
     auto* cmd = app.add_subcommand("pub", "Publish messages");
     o->conn.add_to(*cmd, true);
+    o->summary.add_to(*cmd);
     o->topic_opt = cmd->add_option("-t,--topic", o->topic, "Topic to publish to");
     cmd->add_option("-q,--qos", o->qos, "QoS 0, 1 or 2 (default 0)");
     cmd->add_flag("-r,--retain", o->retain, "Retain the message");

@@ -25,6 +25,7 @@
 #include "common/publish_checks.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
+#include "common/summary_recorder.hpp"
 
 namespace mq::tools {
 namespace {
@@ -35,6 +36,7 @@ using clock = std::chrono::steady_clock;
 struct rr_options {
     connection_options conn;
     output_options output;
+    summary_options summary;
     std::string topic, response_topic, message, file, qos = "0", responses = "1";
     std::vector<std::string> expects;
     bool stdin_all = false, null_msg = false, latency = false;
@@ -68,18 +70,23 @@ struct request_state {
 // that overtakes the PUBACK is timed when it arrives. A free function: the
 // coroutine must not refer to a closure (GCC 12 coroutine rules).
 asio::awaitable<void> send_request(mqtt::net::client* c, mqtt::publish req, request_state* st,
-                                   std::function<void()> on_failure) {
+                                   summary_recorder* sum, std::function<void()> on_failure) {
     const std::string topic = req.topic;
+    const bool acked = req.level != mqtt::qos::at_most_once;
     try {
         st->sent_at = clock::now();
+        ++sum->publishing().published;
         const auto r = co_await c->publish(std::move(req));
         const auto v = static_cast<std::uint8_t>(r.reason_code);
+        if (acked) sum->publish_acked(v, false);
         if (r.reason_code == mqtt::reason::no_matching_subscribers) {
             print_warning(fmt::format("no subscribers for request topic '{}' ({})", topic,
                                       describe_reason(r.reason_code)));
         } else if (v >= 0x80) {
-            print_error(fmt::format("request to '{}' failed: {}", topic, describe_reason(r.reason_code)));
+            const std::string why = fmt::format("request to '{}' failed: {}", topic, describe_reason(r.reason_code));
+            print_error(why);
             st->exit_code = exit_code_for_ack(v);
+            sum->failure(st->exit_code, v, why);
             on_failure();
         }
     } catch (...) {
@@ -103,6 +110,9 @@ std::string pick_response_topic(const mqtt::connack& ack) {
 }
 
 int run_rr(rr_options& o) {
+    summary_recorder& sum = begin_summary(o.summary, "rr");
+    sum.publishing();
+    if (o.latency) sum.data().latency_ms.emplace();  // [] when no response came
     // --- validation (64 before connecting) ---
     const int sources = (o.message_opt->count() > 0) + (o.file_opt->count() > 0) + o.stdin_all + o.null_msg;
     if (sources != 1) throw std::system_error(tool_error::usage, "give exactly one of -m, -f, -s, -n");
@@ -164,7 +174,9 @@ int run_rr(rr_options& o) {
 
     int exit_code = 0;
     auto body = [&]() -> asio::awaitable<int> {
+        sum.connect_started();
         client = co_await connect_client(ex, conn, log);
+        sum.connected(client->connack_info());
         if (closing) co_return 0;  // stopped while connecting
         const bool v5 = client->version() == mqtt::protocol_version::v5;
         const std::string response_topic =
@@ -177,7 +189,10 @@ int run_rr(rr_options& o) {
         std::vector<mqtt::subscription> subs(1);
         subs[0].filter = response_topic;
         subs[0].max_qos = level;
-        if (const int refused = suback_exit_code(co_await client->subscribe(subs), subs, true); refused != 0) {
+        const auto ack = co_await client->subscribe(subs);
+        sum.subscribed(subs, ack);
+        if (const int refused = suback_exit_code(ack, subs, true); refused != 0) {
+            sum.subscribe_failed(refused);
             closing = true;
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return refused;
@@ -194,11 +209,12 @@ int run_rr(rr_options& o) {
                                        conn.payload_must_be_utf8);
             !why.empty()) {
             print_error(why);
+            sum.failure(exit_status::data, std::nullopt, why);
             closing = true;
             co_await disconnect_quietly(client.get(), conn.disconnect_props);
             co_return exit_status::data;
         }
-        asio::co_spawn(ex, send_request(client.get(), std::move(request), &req_state, [&] { shutdown(); }),
+        asio::co_spawn(ex, send_request(client.get(), std::move(request), &req_state, &sum, [&] { shutdown(); }),
                        asio::detached);
 
         const std::vector<std::string> filters{response_topic};
@@ -208,14 +224,19 @@ int run_rr(rr_options& o) {
             auto msg = co_await client->receive();
             if (!msg) break;
             if (closing) continue;  // draining after our DISCONNECT
+            auto& counts = sum.messages();
+            ++counts.received;
             // A retained message on the response topic predates this request.
             if (msg->retain) {
+                ++counts.retained;
+                ++counts.excluded;
                 MQ_LOG(log, mqtt::net::log_level::debug, "rr", msg->topic, "ignoring a retained (stale) response");
                 continue;
             }
             if (v5) {
                 const auto* cd = msg->props.get_binary(property_id::correlation_data);
                 if (cd == nullptr || *cd != correlation) {
+                    ++counts.excluded;
                     MQ_LOG(log, mqtt::net::log_level::debug, "rr", msg->topic,
                            "ignoring a response with other Correlation Data");
                     continue;
@@ -224,26 +245,33 @@ int run_rr(rr_options& o) {
             bool matched = true;
             for (const auto& p : expects) matched = matched && evaluate(p, *msg);
             if (!matched) continue;
+            ++counts.matched;
             const auto now = clock::now();
             printer.render(received_message{*msg, std::chrono::system_clock::now(), filters}, record);
             const auto written = co_await push_record(writer, space, record);
             if (written == stdout_writer::state::closed) {
+                sum.end(summary_end::stdout_closed);
                 shutdown();  // the reader left: DISCONNECT, exit 0 (§1)
                 continue;
             }
             if (written == stdout_writer::state::failed) {
-                print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+                const std::string why = fmt::format("writing stdout: {}", std::strerror(writer.error()));
+                print_error(why);
+                sum.failure(exit_status::io, std::nullopt, why);
                 exit_code = exit_status::io;
                 shutdown();
                 continue;
             }
             ++received;
+            ++counts.printed;
             if (o.latency) {
                 const double ms = std::chrono::duration<double, std::milli>(now - req_state.sent_at).count();
                 (void)write_all(2, fmt::format("mq: response {} round trip {:.3f} ms\n", received, ms));
+                sum.add_latency_ms(ms);
             }
             if (received >= *wanted) {
                 goal_met = true;
+                sum.end(summary_end::count);
                 shutdown();
             }
         }
@@ -258,13 +286,17 @@ int run_rr(rr_options& o) {
     };
     const int code = runner.run(body, [&](stop_reason r) {
         writer.flush();
+        sum.stopped(r);
         switch (r) {
         case stop_reason::timeout: return exit_status::timeout;
         case stop_reason::signal: return goal_met ? 0 : exit_status::interrupted;
         case stop_reason::stdout_closed: return 0;
-        case stop_reason::output_error:
-            print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+        case stop_reason::output_error: {
+            const std::string why = fmt::format("writing stdout: {}", std::strerror(writer.error()));
+            print_error(why);
+            sum.failure(exit_status::io, std::nullopt, why);
             return exit_status::io;
+        }
         case stop_reason::none: break;
         }
         return 0;
@@ -292,6 +324,7 @@ void add_rr_command(CLI::App& app) {
     cmd->add_option("--expect", o->expects, "Predicate every counted response must satisfy (repeatable)")
         ->allow_extra_args(false);
     o->output.add_to(*cmd);
+    o->summary.add_to(*cmd);
     cmd->callback([o] { globals().run = [o] { return run_rr(*o); }; });
 }
 

@@ -26,6 +26,7 @@
 #include "common/rollcall.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
+#include "common/summary_recorder.hpp"
 
 namespace mq::tools {
 namespace {
@@ -38,6 +39,7 @@ struct sub_options {
     std::vector<std::string> topics, excludes, unsubscribes, expects, fail_ons;
     std::string expect_topics, expect_ids, topic_template;
     output_options output;
+    summary_options summary;
     std::string qos = "0", count, idle_timeout, duration, wait_first;
     std::string retain_handling, sub_id;
     bool exit_after_suback = false;
@@ -47,8 +49,31 @@ struct sub_options {
 };
 
 enum class ended_by : std::uint8_t {
-    none, count, goal, duration, idle, wait_first, retained_done, stdout_closed, fail_on
+    none, count, goal, duration, idle, wait_first, retained_done, retained_idle, stdout_closed, fail_on
 };
+
+summary_end summary_end_of(ended_by e) {
+    switch (e) {
+    case ended_by::count: return summary_end::count;
+    case ended_by::goal:
+    case ended_by::retained_done: return summary_end::goal;
+    case ended_by::duration: return summary_end::duration;
+    case ended_by::idle:
+    case ended_by::retained_idle: return summary_end::idle;
+    case ended_by::wait_first: return summary_end::wait_first;
+    case ended_by::stdout_closed: return summary_end::stdout_closed;
+    case ended_by::fail_on: return summary_end::fail_on;
+    case ended_by::none: break;
+    }
+    return summary_end::none;
+}
+
+// Runs `fn` when the scope ends, also when an error unwinds it.
+template <class F> struct at_scope_exit {
+    F fn;
+    ~at_scope_exit() { fn(); }
+};
+template <class F> at_scope_exit(F) -> at_scope_exit<F>;
 
 // Filters per SUBSCRIBE packet when a roll-call lists many topics (§5.5).
 constexpr std::size_t filters_per_subscribe = 100;
@@ -73,9 +98,14 @@ std::string_view match_filter(std::string_view f) {
 }
 
 int run_sub(sub_options& o) {
+    summary_recorder& sum = begin_summary(o.summary, "sub");
     // --- validation (64 before connecting) ---
     resolved_connection conn = o.conn.resolve();
     std::optional<rollcall> roll = load_rollcall(o);
+    // The summary sees the roll-call as it stands when the run ends, however it ends.
+    const at_scope_exit snapshot_rollcall{[&] {
+        if (roll) sum.set_rollcall(*roll);
+    }};
     if (o.topics.empty() && !conn.url_topic.empty()) o.topics.push_back(conn.url_topic);
     if (o.topics.empty() && roll) o.topics = roll->filters();
     if (o.topics.empty()) throw std::system_error(tool_error::usage, "-t FILTER is required");
@@ -183,7 +213,7 @@ int run_sub(sub_options& o) {
             const auto now = clock::now();
             if (now >= duration_end) ended = ended_by::duration;
             else if (!got_first && now >= first_end) ended = ended_by::wait_first;
-            else if (now >= idle_end) ended = o.retained_only ? ended_by::retained_done : ended_by::idle;
+            else if (now >= idle_end) ended = o.retained_only ? ended_by::retained_idle : ended_by::idle;
             else continue;
             shutdown();
             co_return;
@@ -193,7 +223,9 @@ int run_sub(sub_options& o) {
     std::uint64_t printed = 0;
     int exit_code = 0;
     auto body = [&]() -> asio::awaitable<int> {
+        sum.connect_started();
         client = co_await connect_client(ex, conn, log);
+        sum.connected(client->connack_info());
         if (closing) co_return 0;  // stopped while connecting
         if (!o.unsubscribes.empty()) {
             co_await client->unsubscribe(o.unsubscribes, conn.unsubscribe_props);
@@ -213,8 +245,10 @@ int run_sub(sub_options& o) {
             const auto part = co_await client->subscribe(std::move(chunk), sub_props);
             ack.reason_codes.insert(ack.reason_codes.end(), part.reason_codes.begin(), part.reason_codes.end());
         }
+        sum.subscribed(subs, ack);
         if (const int refused = suback_exit_code(ack, subs, o.strict); refused != 0) {
             exit_code = refused;
+            sum.subscribe_failed(refused);
             shutdown();
         }
         if (o.exit_after_suback && exit_code == 0) {
@@ -233,6 +267,9 @@ int run_sub(sub_options& o) {
             auto msg = co_await client->receive();
             if (!msg) break;
             if (closing) continue;  // draining after our DISCONNECT
+            auto& counts = sum.messages();
+            ++counts.received;
+            if (msg->retain) ++counts.retained;
             got_first = true;
             if (idle) idle_end = clock::now() + *idle;
             rearm();
@@ -241,14 +278,17 @@ int run_sub(sub_options& o) {
                 shutdown();
                 continue;
             }
-            if (o.skip_retained && msg->retain) continue;
-            bool excluded = false;
+            bool excluded = o.skip_retained && msg->retain;
             for (const auto& x : o.excludes) excluded = excluded || mqtt::topic_matches(match_filter(x), msg->topic);
-            if (excluded) continue;
+            if (excluded) {
+                ++counts.excluded;
+                continue;
+            }
             bool failed = false;
             for (const auto& p : fail_ons) failed = failed || evaluate(p, *msg);
             bool matched = true;
             for (const auto& p : expects) matched = matched && evaluate(p, *msg);
+            if (matched) ++counts.matched;
             if (!expects.empty() && !matched && !failed) continue;
             std::vector<std::string> filters;
             for (const auto& f : o.topics) {
@@ -263,12 +303,15 @@ int run_sub(sub_options& o) {
                 continue;
             }
             if (written == stdout_writer::state::failed) {
-                print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+                const std::string why = fmt::format("writing stdout: {}", std::strerror(writer.error()));
+                print_error(why);
+                sum.failure(exit_status::io, std::nullopt, why);
                 exit_code = exit_status::io;
                 shutdown();
                 continue;
             }
             ++printed;
+            ++counts.printed;
             if (failed) {
                 // --fail-on: printed, then the run fails (exit 1).
                 ended = ended_by::fail_on;
@@ -288,7 +331,11 @@ int run_sub(sub_options& o) {
         closing = true;
         timer.cancel();
         writer.flush();
-        if (writer.status() == stdout_writer::state::failed && exit_code == 0) exit_code = exit_status::io;
+        sum.end(summary_end_of(ended));
+        if (writer.status() == stdout_writer::state::failed && exit_code == 0) {
+            sum.failure(exit_status::io, std::nullopt, fmt::format("writing stdout: {}", std::strerror(writer.error())));
+            exit_code = exit_status::io;
+        }
         if (exit_code != 0) co_return exit_code;
         if (ended == ended_by::fail_on) co_return exit_status::check_failed;
         if (roll && !roll->complete() && ended != ended_by::stdout_closed && ended != ended_by::none) {
@@ -299,7 +346,8 @@ int run_sub(sub_options& o) {
         case ended_by::count:
         case ended_by::goal:
         case ended_by::stdout_closed:
-        case ended_by::retained_done: co_return 0;
+        case ended_by::retained_done:
+        case ended_by::retained_idle: co_return 0;
         case ended_by::wait_first: co_return exit_status::timeout;
         case ended_by::duration:
         case ended_by::idle: co_return has_goal ? exit_status::timeout : 0;
@@ -310,14 +358,18 @@ int run_sub(sub_options& o) {
     };
     const int code = runner.run(body, [&](stop_reason r) {
         writer.flush();
+        sum.stopped(r);
         if (r == stop_reason::timeout || r == stop_reason::signal) report_rollcall();
         switch (r) {
         case stop_reason::timeout: return exit_status::timeout;
         case stop_reason::signal: return has_goal ? exit_status::interrupted : 0;
         case stop_reason::stdout_closed: return 0;
-        case stop_reason::output_error:
-            print_error(fmt::format("writing stdout: {}", std::strerror(writer.error())));
+        case stop_reason::output_error: {
+            const std::string why = fmt::format("writing stdout: {}", std::strerror(writer.error()));
+            print_error(why);
+            sum.failure(exit_status::io, std::nullopt, why);
             return exit_status::io;
+        }
         case stop_reason::none: break;
         }
         return 0;
@@ -340,6 +392,7 @@ void add_sub_command(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_flag("-R,--no-retained", o->skip_retained, "Do not print retained messages");
     o->output.add_to(*cmd);
+    o->summary.add_to(*cmd);
     o->count_opt = cmd->add_option("-C,--count", o->count, "Exit 0 after N messages");
     cmd->add_flag("-E,--exit-after-suback", o->exit_after_suback, "Exit 0 once subscribed");
     cmd->add_flag("--retained-only", o->retained_only, "Print retained messages, end at the first live one");

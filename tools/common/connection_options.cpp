@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <system_error>
 
@@ -19,6 +20,7 @@
 #include "common/encoding.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
+#include "common/tty_prompt.hpp"
 #include "common/url.hpp"
 
 namespace mq::tools {
@@ -130,6 +132,33 @@ void add_flag(CLI::App& app, flag_option& o, const std::string& names, const std
     if (with_env) o.env = env_name(o.opt->get_lnames().front());
 }
 
+// --unix PATH (§2.2): a Unix domain socket instead of TCP. It conflicts with
+// the options that name a TCP endpoint or transport (`endpoint`, `transport`)
+// given on the command line or in the config file; an MQ_UNIX from the
+// environment yields to them instead (command line over environment).
+value unix_socket_option(const text_option& unix_opt, const value& url,
+                         std::initializer_list<const text_option*> endpoint,
+                         std::initializer_list<const flag_option*> transport) {
+    value unix_path = get(unix_opt);
+    if (!unix_path) return {};
+    if (unix_path.from == source::env) {
+        if (url && url.from != source::env) return {};
+        for (const text_option* o : endpoint) {
+            if (o->opt->count() > 0) return {};
+        }
+    }
+    for (const text_option* o : endpoint) {
+        if (o->opt->count() > 0)
+            fail(unix_path.from, fmt::format("{} cannot be combined with {}", unix_path.name, o->opt->get_name()));
+    }
+    for (const flag_option* o : transport) {
+        if (o->opt->count() > 0)
+            fail(unix_path.from, fmt::format("{} cannot be combined with {}", unix_path.name, o->opt->get_name()));
+    }
+    if (unix_path.text.empty()) fail(unix_path.from, fmt::format("{}: empty path", unix_path.name));
+    return unix_path;
+}
+
 }  // namespace
 
 mqtt::qos parse_qos(std::string_view text, std::string_view what) {
@@ -221,11 +250,13 @@ void connection_options::add_to(CLI::App& app, bool publish_flags, bool correlat
     add_text(app, password_, "-P,--password", "Password (visible in ps; prefer --password-file)");
     add_text(app, password_file_, "--password-file", "Read the password from the first line of FILE");
     add_text(app, password_env_, "--password-env", "Read the password from environment variable VAR");
+    add_flag(app, password_prompt_, "--password-prompt", "Read the password from the terminal, echo off");
     add_text(app, will_topic_, "--will-topic", "Will topic");
     add_text(app, will_payload_, "--will-payload", "Will payload");
     add_text(app, will_qos_, "--will-qos", "Will QoS");
     add_flag(app, will_retain_, "--will-retain", "Retain the Will");
     add_text(app, bind_address_, "-A,--bind-address", "Local address to bind");
+    add_text(app, unix_, "--unix", "Connect to the Unix domain socket PATH instead of TCP");
     add_flag(app, ws_, "--ws", "Connect over WebSocket");
     add_text(app, ws_path_, "--ws-path", "WebSocket path (default /mqtt)");
     add_flag(app, nodelay_, "--nodelay", "Set TCP_NODELAY (default)");
@@ -297,8 +328,10 @@ resolved_connection connection_options::resolve() const {
             }
         }
     }
-    // A URL from the environment yields to -h/-p given on the command line.
-    const bool use_url = url && !(url.from == source::env && (host_.opt->count() > 0 || port_.opt->count() > 0));
+    const value unix_path = unix_socket_option(unix_, url, {&url_, &host_, &port_, &bind_address_}, {&ws_, &tls_});
+    // A URL from the environment yields to -h/-p/--unix given on the command line.
+    const bool use_url = url && !unix_path &&
+                         !(url.from == source::env && (host_.opt->count() > 0 || port_.opt->count() > 0));
     bool tls = false, ws = false;
     if (use_url) {
         std::string err;
@@ -334,6 +367,11 @@ resolved_connection connection_options::resolve() const {
     }
     if (auto v = get(ws_path_)) c.ws_path = v.text;
     if (auto v = get(bind_address_)) c.bind_address = v.text;
+    if (unix_path) {
+        if (c.transport != mqtt::net::transport_kind::tcp)
+            fail(unix_path.from, fmt::format("{} carries plain MQTT: no TLS or WebSocket options", unix_path.name));
+        c.unix_path = unix_path.text;
+    }
     if (get_flag(no_nodelay_)) c.tcp_nodelay = false;
     c.reconnect.enabled = get_flag(reconnect_);
 
@@ -403,6 +441,9 @@ resolved_connection connection_options::resolve() const {
         cn.username = user.text;
     }
     std::optional<std::string> password;
+    bool password_on_cli = false;  // an environment password yields to --password-prompt
+    for (const text_option* o : {&password_, &password_file_, &password_env_})
+        password_on_cli = password_on_cli || (o->opt->count() > 0);
     if (auto v = get(password_)) password = v.text;
     if (auto v = get(password_file_)) password = read_password_file(v);
     if (auto v = get(password_env_)) {
@@ -414,7 +455,13 @@ resolved_connection connection_options::resolve() const {
         if (parsed.password) fail(source::cli, "a password in the URL cannot be combined with another password option");
         cn.password = std::vector<std::uint8_t>(password->begin(), password->end());
     }
-    if (cn.password && !cn.username && !v5) fail(source::cli, "MQTT 3.1.1 needs --username with a password");
+    // The prompt comes last (below), once everything else is known to be valid.
+    const bool prompt = get_flag(password_prompt_);
+    if (prompt && (password_on_cli || parsed.password)) {
+        fail(source::cli, "--password-prompt cannot be combined with another password (-P, --password-file, "
+                          "--password-env or the URL)");
+    }
+    if ((cn.password || prompt) && !cn.username && !v5) fail(source::cli, "MQTT 3.1.1 needs --username with a password");
 
     // Will.
     if (auto t = get(will_topic_)) {
@@ -510,7 +557,11 @@ resolved_connection connection_options::resolve() const {
                 add("--response-topic", "response-topic", {response_topic_});
             } else if (n == "--correlation-data") add("--correlation-data", "correlation-data", {correlation_data_});
             else if (n == "--message-expiry") add("--message-expiry", "message-expiry-interval", {message_expiry_});
-            else if (n == "--topic-alias") add("--topic-alias", "topic-alias", {topic_alias_});
+            else if (n == "--topic-alias") {
+                // Alias 0 is not permitted [MQTT-3.3.2-8].
+                if (topic_alias_ == "0") fail(source::cli, "--topic-alias must be 1-65535");
+                add("--topic-alias", "topic-alias", {topic_alias_});
+            }
             else if (n == "--payload-format") {
                 if (payload_format_ != "0" && payload_format_ != "1") fail(source::cli, "--payload-format must be 0 or 1");
                 add("--payload-format", "payload-format-indicator", {payload_format_});
@@ -526,6 +577,12 @@ resolved_connection connection_options::resolve() const {
     }
     if (!v5 && (!r.subscribe_props.empty() || !cn.props.empty())) {
         fail(source::cli, "MQTT 5 options cannot be used with -V 311");
+    }
+    if (prompt) {
+        const std::string secret = read_secret_from_tty(
+            cn.username ? fmt::format("Password for {}: ", *cn.username) : std::string("Password: "),
+            "--password-prompt");
+        cn.password = std::vector<std::uint8_t>(secret.begin(), secret.end());
     }
     return r;
 }

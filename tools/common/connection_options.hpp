@@ -65,11 +65,11 @@ public:
 private:
     text_option url_, host_, port_, version_, client_id_, client_id_prefix_, keepalive_, session_expiry_,
         username_, password_, password_file_, password_env_, will_topic_, will_payload_, will_qos_,
-        connect_timeout_, max_inflight_, max_packet_size_, receive_maximum_, timeout_, bind_address_, ws_path_,
+        connect_timeout_, max_inflight_, max_packet_size_, receive_maximum_, timeout_, bind_address_, unix_, ws_path_,
         cafile_, capath_, cert_, key_, tls_version_, ciphers_, tls_alpn_, tls_server_name_, tls_keylog_,
         topic_alias_maximum_;
     flag_option no_clean_start_, will_retain_, ws_, tls_, no_tls_, insecure_, nodelay_, no_nodelay_, reconnect_,
-        tls_use_os_certs_, request_response_info_, no_request_problem_info_;
+        tls_use_os_certs_, request_response_info_, no_request_problem_info_, password_prompt_;
     // -D PACKET NAME VALUE (or PACKET user-property KEY VALUE), one entry per use.
     std::vector<std::vector<std::string>> properties_;
     CLI::Option* property_opt_ = nullptr;

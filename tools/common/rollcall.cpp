@@ -110,16 +110,20 @@ bool rollcall::record(std::string_view topic) {
     return true;
 }
 
+std::vector<std::string> rollcall::missing() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < topics_.size(); ++i) {
+        if (!reported_[i]) out.push_back(labels_[i]);
+    }
+    return out;
+}
+
 std::string rollcall::report_json() const {
     nlohmann::ordered_json j;
     j["type"] = "rollcall";
     j["expected"] = topics_.size();
     j["seen"] = seen_;
-    auto missing = nlohmann::json::array();
-    for (std::size_t i = 0; i < topics_.size(); ++i) {
-        if (!reported_[i]) missing.push_back(labels_[i]);
-    }
-    j["missing"] = std::move(missing);
+    j["missing"] = missing();
     // Topics are UTF-8 checked; ids too (via the topic): replace cannot throw.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -34,6 +34,8 @@ public:
     bool complete() const noexcept { return seen_ == topics_.size(); }
     std::size_t expected() const noexcept { return topics_.size(); }
     std::size_t seen() const noexcept { return seen_; }
+    /// Entries that have not reported (ids for a template, else topics), in file order.
+    std::vector<std::string> missing() const;
     /// {"type":"rollcall","expected":N,"seen":M,"missing":[...]} (no newline);
     /// for a template the missing entries are the ids, else the topics.
     std::string report_json() const;

@@ -57,6 +57,7 @@ client::impl::impl(asio::any_io_executor ex, client_options opts, logger log)
 }
 
 std::string client::impl::peer() const {
+    if (!opts_.unix_path.empty()) return "unix:" + opts_.unix_path;
     const bool v6 = opts_.host.find(':') != std::string::npos;
     return (v6 ? "[" + opts_.host + "]" : opts_.host) + ":" + std::to_string(opts_.port);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "transport.hpp"
 
+#include <sys/un.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -59,16 +61,34 @@ tcp::socket& transport::lowest() noexcept {
     }
 }
 
+template <class F> decltype(auto) transport::with_socket(F&& f) noexcept {
+    if (auto* u = std::get_if<4>(&stream_)) return f(*u);
+    return f(lowest());
+}
+
 bool transport::is_open() const noexcept {
-    return const_cast<transport*>(this)->lowest().is_open();
+    return const_cast<transport*>(this)->with_socket([](auto& s) { return s.is_open(); });
 }
 
 void transport::close() noexcept {
     resolver_.cancel();
-    boost::system::error_code ec;
-    auto& s = lowest();
-    s.cancel(ec);
-    s.close(ec);
+    with_socket([](auto& s) {
+        boost::system::error_code ec;
+        s.cancel(ec);
+        s.close(ec);
+    });
+}
+
+asio::awaitable<void> transport::connect_unix(local_socket& s, const client_options& o) {
+    const std::string where = "unix:" + o.unix_path;
+    // sun_path is small (108 bytes on Linux); Asio would report a vague error.
+    if (o.unix_path.empty() || o.unix_path.size() >= sizeof(sockaddr_un::sun_path))
+        fail(net_error::connect_failed, "cannot connect to " + where + ": path empty or too long");
+    auto [ec] = co_await s.async_connect(asio::local::stream_protocol::endpoint(o.unix_path), as_tuple(use_awaitable));
+    if (!ec) co_return;
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
+        fail(net_error::connect_timeout, "connecting to " + where + " timed out");
+    fail(net_error::connect_failed, "cannot connect to " + where + ": " + ec.message());
 }
 
 asio::awaitable<void> transport::connect_tcp(tcp::socket& s, const client_options& o) {
@@ -142,6 +162,12 @@ asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_optio
 }
 
 asio::awaitable<void> transport::open(const client_options& o) {
+    if (!o.unix_path.empty()) {
+        if (o.transport != transport_kind::tcp || !o.bind_address.empty())
+            fail(net_error::connect_failed, "a Unix socket carries plain MQTT only (no TLS, WebSocket or bind address)");
+        co_await connect_unix(stream_.emplace<4>(ex_), o);
+        co_return;
+    }
     const bool tls = o.transport == transport_kind::tls || o.transport == transport_kind::wss;
     if (tls) tls_ctx_ = make_client_tls_context(o.tls);
     switch (o.transport) {
@@ -192,6 +218,7 @@ asio::awaitable<io_result> transport::read_some(asio::mutable_buffer b) {
         case 0: std::tie(ec, n) = co_await std::get<0>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
         case 1: std::tie(ec, n) = co_await std::get<1>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
         case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+        case 4: std::tie(ec, n) = co_await std::get<4>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
         default: std::tie(ec, n) = co_await std::get<3>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
     }
     co_return io_result{ec, n};
@@ -204,6 +231,7 @@ asio::awaitable<io_result> transport::write(asio::const_buffer b) {
         case 0: std::tie(ec, n) = co_await asio::async_write(std::get<0>(stream_), b, as_tuple(use_awaitable)); break;
         case 1: std::tie(ec, n) = co_await asio::async_write(std::get<1>(stream_), b, as_tuple(use_awaitable)); break;
         case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_write(b, as_tuple(use_awaitable)); break;
+        case 4: std::tie(ec, n) = co_await asio::async_write(std::get<4>(stream_), b, as_tuple(use_awaitable)); break;
         default: std::tie(ec, n) = co_await std::get<3>(stream_).async_write(b, as_tuple(use_awaitable)); break;
     }
     co_return io_result{ec, n};
@@ -212,7 +240,8 @@ asio::awaitable<io_result> transport::write(asio::const_buffer b) {
 asio::awaitable<void> transport::shutdown() {
     boost::system::error_code ec;
     switch (stream_.index()) {
-        case 0: break;
+        case 0:
+        case 4: break;
         case 1: std::tie(ec) = co_await std::get<1>(stream_).async_shutdown(as_tuple(use_awaitable)); break;
         case 2:
             std::tie(ec) = co_await std::get<2>(stream_).async_close(websocket::close_code::normal, as_tuple(use_awaitable));
@@ -221,9 +250,11 @@ asio::awaitable<void> transport::shutdown() {
             std::tie(ec) = co_await std::get<3>(stream_).async_close(websocket::close_code::normal, as_tuple(use_awaitable));
             break;
     }
-    auto& s = lowest();
-    s.shutdown(tcp::socket::shutdown_both, ec);
-    s.close(ec);
+    with_socket([](auto& s) {
+        boost::system::error_code ignored;
+        s.shutdown(asio::socket_base::shutdown_both, ignored);
+        s.close(ignored);
+    });
 }
 
 }  // namespace mqtt::net::detail

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Private: the client's byte stream (TCP, TLS, WebSocket over either) behind one
+// Private: the client's byte stream (TCP, TLS, WebSocket over either, or a Unix
+// domain socket) behind one
 // read/write/close surface, so the MQTT code above never branches on transport.
 #pragma once
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -30,6 +32,7 @@ using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<tcp::socket>;
 using ws_stream = boost::beast::websocket::stream<tcp::socket>;
 using wss_stream = boost::beast::websocket::stream<tls_stream>;
+using local_socket = asio::local::stream_protocol::socket;
 
 using io_result = std::pair<boost::system::error_code, std::size_t>;
 
@@ -59,7 +62,8 @@ public:
     transport& operator=(const transport&) = delete;
 
     /// Resolves, connects (TCP_NODELAY, optional bind address) and runs the TLS
-    /// and WebSocket handshakes. Throws std::system_error with a net_error
+    /// and WebSocket handshakes; with `o.unix_path`, connects to that Unix
+    /// domain socket instead. Throws std::system_error with a net_error
     /// (resolve_failed, connect_failed, tls_handshake, tls_verify, ws_upgrade);
     /// the OS / OpenSSL detail is in what(). close() from elsewhere aborts it.
     asio::awaitable<void> open(const client_options& o);
@@ -91,14 +95,18 @@ public:
     bool is_open() const noexcept;
 
 private:
+    /// The socket under every layer: TCP for alternatives 0-3.
     tcp::socket& lowest() noexcept;
+    /// Calls `f` with the bottom socket, TCP or Unix.
+    template <class F> decltype(auto) with_socket(F&& f) noexcept;
     asio::awaitable<void> connect_tcp(tcp::socket& s, const client_options& o);
+    asio::awaitable<void> connect_unix(local_socket& s, const client_options& o);
     asio::awaitable<void> tls_handshake(tls_stream& s, const client_options& o);
 
     asio::any_io_executor ex_;
     tcp::resolver resolver_;
     std::shared_ptr<asio::ssl::context> tls_ctx_;
-    std::variant<tcp::socket, tls_stream, ws_stream, wss_stream> stream_;
+    std::variant<tcp::socket, tls_stream, ws_stream, wss_stream, local_socket> stream_;
     std::string verify_error_;  // first certificate problem seen by the verify callback
     std::optional<std::string> peer_cn_;
     std::vector<std::uint8_t> scratch_;  // TLS gather writes

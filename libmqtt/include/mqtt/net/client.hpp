@@ -51,6 +51,9 @@ struct client_options {
     std::string ws_path = "/mqtt";
     tls_options tls;
     std::string bind_address;
+    /// Connect to this Unix domain socket instead of host:port (plain MQTT
+    /// only: `transport` must be tcp and `bind_address` empty).
+    std::string unix_path;
     bool tcp_nodelay = true;
     std::chrono::milliseconds connect_timeout{10'000};
     /// CONNECT to send: version, client id, keepalive, credentials, will, v5 props.
