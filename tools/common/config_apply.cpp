@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <memory>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "common/exit_codes.hpp"
+#include "root_app.hpp"
 
 namespace mq::tools {
 namespace {
@@ -37,8 +39,16 @@ bool given(const CLI::App& app, const std::string& key) {
     return (opt != nullptr && opt->count() > 0) || env_set(key);
 }
 
-bool known_elsewhere(const CLI::App& root, const std::string& key) {
-    for (const CLI::App* sub : root.get_subcommands([](const CLI::App*) { return true; })) {
+// `root` holds only the running subcommand's options (the others are stubs),
+// so other subcommands' keys are looked up in the whole model, built once and
+// only when a key is not the running subcommand's.
+bool known_elsewhere(const std::string& key) {
+    static const std::unique_ptr<CLI::App> full = [] {
+        auto app = std::make_unique<CLI::App>();
+        build_root_app(*app);
+        return app;
+    }();
+    for (const CLI::App* sub : full->get_subcommands([](const CLI::App*) { return true; })) {
         if (find_option(*sub, key) != nullptr) return true;
     }
     return false;
@@ -70,7 +80,7 @@ config_arguments arguments_from_config(const CLI::App& root, const CLI::App& sub
             opt = find_option(root, e.key);
         }
         if (opt == nullptr) {
-            if (known_elsewhere(root, e.key)) continue;  // e.g. `json` at top level, running pub
+            if (known_elsewhere(e.key)) continue;  // e.g. `json` at top level, running pub
             throw std::system_error(tool_error::config, fmt::format("{}: unknown key '{}'", where, e.key));
         }
         if (given(*owner, e.key)) continue;
