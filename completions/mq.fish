@@ -64,6 +64,7 @@ complete -c mq -n '__fish_seen_subcommand_from broker' -l max-connections -r -f 
 complete -c mq -n '__fish_seen_subcommand_from broker' -l max-inflight -r -f -d 'Outbound QoS 1/2 window per session (default 32)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l max-packet-size -r -f -d 'Largest packet accepted (default 1MiB)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l max-queued -r -f -d 'Queued messages per session (default 1000, drop-oldest)'
+complete -c mq -n '__fish_seen_subcommand_from broker' -l max-subscriptions -r -f -d 'Filters per session (default 10000); more get SUBACK 0x97 (3.1.1 0x80)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l password-file -r -F -d 'Users and PBKDF2 hashes (see mq broker passwd)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l port -s p -r -f -d 'Shorthand for --listen mqtt//127.0.0.1PORT'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l ready-file -r -F -d 'Also write the readiness line to FILE'

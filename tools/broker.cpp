@@ -41,6 +41,7 @@ struct broker_options {
     std::optional<std::uint16_t> receive_maximum;
     std::optional<std::uint16_t> max_inflight;
     std::optional<std::uint32_t> max_queued;
+    std::optional<std::uint32_t> max_subscriptions;
     std::optional<std::uint16_t> topic_alias_maximum;
     std::string connect_timeout;
     std::string shutdown_timeout = "5s";
@@ -88,6 +89,7 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     }
     if (o.max_inflight) l.max_inflight = std::max<std::uint16_t>(1, *o.max_inflight);
     if (o.max_queued) l.max_queued = *o.max_queued;
+    if (o.max_subscriptions) l.max_subscriptions = *o.max_subscriptions;
     if (o.topic_alias_maximum) l.topic_alias_maximum = *o.topic_alias_maximum;
     if (!o.connect_timeout.empty())
         l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
@@ -172,6 +174,8 @@ void add_broker_command(CLI::App& app) {
                     "Inbound QoS 1/2 window per client (default 100)");
     cmd->add_option("--max-inflight", o->max_inflight, "Outbound QoS 1/2 window per session (default 32)");
     cmd->add_option("--max-queued", o->max_queued, "Queued messages per session (default 1000, drop-oldest)");
+    cmd->add_option("--max-subscriptions", o->max_subscriptions,
+                    "Filters per session (default 10000); more get SUBACK 0x97 (3.1.1: 0x80)");
     cmd->add_option("--topic-alias-maximum", o->topic_alias_maximum, "Inbound topic aliases (default 10)");
     cmd->add_option("--connect-timeout", o->connect_timeout, "Time to send CONNECT (default 10s)");
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");

@@ -179,6 +179,17 @@ bool router::unsubscribe(session_ref s, std::string_view filter) {
     return true;
 }
 
+std::size_t router::subscription_count(session_ref s) const noexcept {
+    const auto entry = impl_->filters.find(s);
+    return entry == impl_->filters.end() ? 0 : entry->second.size();
+}
+
+bool router::has_subscription(session_ref s, std::string_view filter) const noexcept {
+    const auto entry = impl_->filters.find(s);
+    if (entry == impl_->filters.end()) return false;
+    return std::find(entry->second.begin(), entry->second.end(), filter) != entry->second.end();
+}
+
 void router::unsubscribe_all(session_ref s) {
     const auto entry = impl_->filters.find(s);
     if (entry == impl_->filters.end()) return;

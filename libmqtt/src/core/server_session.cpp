@@ -158,7 +158,10 @@ void server_session::close_with(reason why, bool send_disconnect, bool publish_w
         emit(mqtt::disconnect{why, {}});
     close_connection c;
     c.why = why;
-    if (publish_will && state_ == state::connected) c.will = std::move(will_);
+    if (publish_will && state_ == state::connected) {
+        c.will = std::move(will_);
+        c.will_delay = std::min(will_delay_, session_expiry_);
+    }
     will_.reset();
     state_ = state::closed;
     keepalive_deadline_.reset();
@@ -182,7 +185,10 @@ void server_session::handle_disconnect(const mqtt::disconnect& d) {
     close_connection c;
     c.why = d.reason_code;
     c.client_disconnect = true;
-    if (with_will) c.will = std::move(will_);
+    if (with_will) {
+        c.will = std::move(will_);
+        c.will_delay = std::min(will_delay_, session_expiry_);
+    }
     will_.reset();
     state_ = state::closed;
     keepalive_deadline_.reset();

@@ -114,6 +114,7 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
         msg->retain = w.retain;
         msg->props = std::move(w.props);
         // Will Delay is a Will property, not a PUBLISH one.
+        will_delay_ = v5 ? msg->props.get_int(property_id::will_delay_interval).value_or(0) : 0;
         msg->props.remove(property_id::will_delay_interval);
         will_ = std::move(msg);
     }

@@ -250,6 +250,7 @@ void server_state::stop(std::chrono::milliseconds drain) {
     if (signals) signals->cancel(ec);
     housekeeping.cancel();
     sys_timer.cancel();
+    cancel_all_wills();  // sessions end without persistence; Wills are not sent on shutdown
     flush_drop_log(core::clock::now(), true);
     // Copy: kicks may close connections, which erases them from `conns`.
     std::vector<std::shared_ptr<connection>> live;

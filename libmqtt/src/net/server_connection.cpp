@@ -256,7 +256,10 @@ void connection::apply_actions(publish_cache* cache) {
                                close_deadline_ = core::clock::now() + close_grace;
                                timer_.cancel();
                                // [MQTT-3.1.2-8] the Will goes out when the session ends abnormally.
-                               if (c.will) srv_.route(ref, c.will);
+                               if (c.will && c.will_delay > 0 && !srv_.stopping)
+                                   srv_.schedule_will(session_->client_id(), ref, c.will, c.will_delay);
+                               else if (c.will)
+                                   srv_.route(ref, c.will);
                                srv_.on_session_closed(*this);
                                wake_writer();
                            },

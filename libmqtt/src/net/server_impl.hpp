@@ -266,6 +266,22 @@ public:
     void route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
+
+    // Delayed Wills [MQTT-3.1.3-9] (server_wills.cpp): published when the delay
+    // passes, dropped when the client reconnects to its session in time, and
+    // published at once when a clean start ends that session first.
+    struct delayed_will {
+        std::shared_ptr<const mqtt::publish> msg;
+        core::session_ref from = 0;
+        std::unique_ptr<asio::steady_timer> timer;
+    };
+    std::unordered_map<std::string, delayed_will> delayed_wills;  // by client id
+    void schedule_will(const std::string& client_id, core::session_ref from,
+                       std::shared_ptr<const mqtt::publish> will, std::uint32_t delay_s);
+    /// The client is back: its pending Will is dropped, or published now when
+    /// `session_ended` (clean start).
+    void settle_will(const std::string& client_id, bool session_ended);
+    void cancel_all_wills();
     void forget(std::uint64_t conn_id);
 
 private:

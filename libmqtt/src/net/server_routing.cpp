@@ -37,6 +37,9 @@ void server_state::attach_session(connection& c, const core::connect_request& re
         s.reject(reason::server_busy);  // 0x89 (3.1.1: 0x03)
         return;
     }
+    // A Will still waiting out its delay is dropped when the client resumes its
+    // session, and published now when a clean start ends that session.
+    settle_will(req.client_id, req.clean_start);
     // Housekeeping expires sessions once a second; a CONNECT only needs its own
     // session to be current (a scan of all of them per CONNECT made 10,000
     // connects quadratic), and a full scan when the table looks full.
@@ -171,6 +174,13 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
         if (acl && !acl->may_subscribe(who, e.filter)) {
             // hardening J05: 0x87 (3.1.1: 0x80) [MQTT-3.9.3-1]; other filters still granted.
             codes.push_back(reason::not_authorized);
+            continue;
+        }
+        // hardening D07: a new filter beyond --max-subscriptions is refused
+        // with Quota exceeded (3.1.1: 0x80); replacing an existing one is not new.
+        if (router.subscription_count(c.ref) >= opts.limits.max_subscriptions &&
+            !router.has_subscription(c.ref, e.filter)) {
+            codes.push_back(reason::quota_exceeded);
             continue;
         }
         const auto res = router.subscribe(c.ref, e.filter, o);

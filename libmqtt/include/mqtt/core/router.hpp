@@ -75,6 +75,10 @@ public:
 
     /// Subscriptions (shared ones included) over all sessions.
     std::size_t subscription_count() const noexcept;
+    /// Subscriptions of one session (shared ones included).
+    std::size_t subscription_count(session_ref s) const noexcept;
+    /// True when `s` already subscribes to exactly `filter`.
+    bool has_subscription(session_ref s, std::string_view filter) const noexcept;
     /// Trie nodes besides the root (0 when empty); for tests and memory checks.
     std::size_t node_count() const noexcept;
 

@@ -102,8 +102,12 @@ struct unsubscribe_request {
 /// Close the connection after the packets already emitted are written.
 struct close_connection {
     reason why = reason::success;
-    /// The Will to publish now (abnormal close, DISCONNECT 0x04), else null.
+    /// The Will to publish (abnormal close, DISCONNECT 0x04), else null.
     std::shared_ptr<const mqtt::publish> will;
+    /// Seconds to wait before publishing it: the Will Delay Interval, capped by
+    /// the Session Expiry Interval (the Will goes when the session ends, if
+    /// that is sooner) [MQTT-3.1.3-9]. 0: now.
+    std::uint32_t will_delay = 0;
     /// A normal DISCONNECT (0x00/0x04) from the client.
     bool client_disconnect = false;
 };
@@ -253,6 +257,7 @@ private:
     bool session_expiry_lowered_ = false;
     std::optional<time_point> keepalive_deadline_;
     std::shared_ptr<const mqtt::publish> will_;
+    std::uint32_t will_delay_ = 0;  // v5 Will Delay Interval, seconds
 
     // Client's limits (v5 CONNECT properties).
     std::uint16_t client_receive_maximum_ = 65'535;
