@@ -54,14 +54,14 @@ int start_connect(std::uint16_t port) {
 
 // A 3.1.1 CONNECT, clean session, keepalive 60, client id `id` (short).
 std::vector<std::uint8_t> connect_311(const std::string& id) {
-    std::vector<std::uint8_t> out = {0x10, static_cast<std::uint8_t>(12 + id.size()),
-                                     0x00, 0x04,
-                                     'M',  'Q',
-                                     'T',  'T',
-                                     0x04, 0x02,
-                                     0x00, 0x3c,
-                                     0x00, static_cast<std::uint8_t>(id.size())};
-    out.insert(out.end(), id.begin(), id.end());
+    // Sized once and filled by index: GCC 12 at -O2 reports a false
+    // -Warray-bounds for an insert() after a braced initialiser here.
+    static constexpr std::uint8_t head[] = {0x10, 0, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0};
+    std::vector<std::uint8_t> out(sizeof head + id.size());
+    for (std::size_t i = 0; i < sizeof head; ++i) out[i] = head[i];
+    out[1] = static_cast<std::uint8_t>(12 + id.size());
+    out[13] = static_cast<std::uint8_t>(id.size());
+    for (std::size_t i = 0; i < id.size(); ++i) out[sizeof head + i] = static_cast<std::uint8_t>(id[i]);
     return out;
 }
 
