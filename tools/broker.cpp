@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // `mq broker`: options -> net::server_options, readiness line, run until
 // SIGINT/SIGTERM (cli-contract.md §9).
+#include <csignal>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <unistd.h>
 
 #include <chrono>
@@ -129,6 +133,13 @@ int run_broker(const broker_options& o) {
     } catch (const std::invalid_argument& e) {
         throw std::system_error(make_error_code(tool_error::usage), e.what());
     }
+    // Once the server is shutting down, another SIGTERM/SIGINT (a supervisor
+    // repeating itself) must not turn the clean exit into death by signal.
+    // Asio restores SIG_DFL when the last signal_set holding a signal goes
+    // away, and the server's goes with `srv`; this one, declared first, lives
+    // until the function returns and swallows repeats meanwhile.
+    boost::asio::io_context signal_holder_ctx;
+    boost::asio::signal_set signal_holder(signal_holder_ctx, SIGINT, SIGTERM);
     mqtt::net::server srv(std::move(opts), make_tool_logger());
     try {
         srv.start();
