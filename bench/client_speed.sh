@@ -14,7 +14,7 @@
 #   -b  the broker both clients publish to (default mosquitto). A single-threaded
 #       broker that absorbs fewer messages per second than the clients can send
 #       makes both rates the broker's; `-b mq` shows the clients' own cost.
-# Environment: MQ (default build/release/tools/mq), MOSQUITTO (/usr/sbin/mosquitto).
+# Environment: MQ (default build/demo/tools/mq, the -O2 build of scripts/demo.sh), MOSQUITTO (/usr/sbin/mosquitto).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES=300000 ROUNDS=3 COLD=50 BROKER=mosquitto
@@ -27,7 +27,7 @@ while getopts "n:r:c:b:" opt; do
     *) exit 64 ;;
     esac
 done
-MQ=${MQ:-build/release/tools/mq}
+MQ=${MQ:-build/demo/tools/mq}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 tmp=$(mktemp -d)
 broker_pid=""
