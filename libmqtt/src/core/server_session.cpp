@@ -40,18 +40,18 @@ void server_session::on_packet(mqtt::packet pkt, time_point now) {
             handle_publish(std::get<mqtt::publish>(pkt));
             return;
         case packet_type::puback:
-            last_ack_ = now;
+            last_progress_ = now;
             handle_puback(std::get<mqtt::puback>(pkt).packet_id);
             return;
         case packet_type::pubrec:
-            last_ack_ = now;
+            last_progress_ = now;
             handle_pubrec(std::get<mqtt::pubrec>(pkt));
             return;
         case packet_type::pubrel:
             handle_pubrel(std::get<mqtt::pubrel>(pkt).packet_id);
             return;
         case packet_type::pubcomp:
-            last_ack_ = now;
+            last_progress_ = now;
             handle_pubcomp(std::get<mqtt::pubcomp>(pkt).packet_id);
             return;
         case packet_type::subscribe: {

@@ -270,6 +270,8 @@ bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level
     if (online && queue_.empty() && inflight_.size() < window()) {
         if (auto id = ids_.allocate()) {
             o.packet_id = *id;
+            // The stall clock starts when an idle subscriber is sent something.
+            if (inflight_.empty()) last_progress_ = std::max(last_progress_.value_or(now_), now_);
             inflight_.push_back(std::move(o));
             send_outbound(inflight_.back(), false);
             return true;

@@ -97,7 +97,7 @@ bool server_state::should_pause(std::uint64_t conn_id, core::time_point now) {
             it = congested.erase(it);
             continue;
         }
-        const auto ack = c->session().last_ack();
+        const auto ack = c->session().last_progress();
         if (ack && now - *ack < stall_after) pause = true;
         ++it;
     }

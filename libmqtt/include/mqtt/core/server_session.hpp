@@ -208,9 +208,11 @@ public:
     /// Drops since the last call, by cause; the caller counts and logs them.
     drop_counts take_drops() noexcept { return std::exchange(new_drops_, drop_counts{}); }
     /// When the client last acknowledged an outbound QoS 1/2 message (PUBACK,
-    /// PUBREC, PUBCOMP); the caller uses it to tell a slow subscriber that is
-    /// still draining from a stalled one.
-    std::optional<time_point> last_ack() const noexcept { return last_ack_; }
+    /// PUBREC, PUBCOMP) or, if later, when its empty in-flight window got a
+    /// message: a subscriber that has just been sent its first message is not
+    /// stalled yet. The caller uses it to tell a slow subscriber that is still
+    /// draining from a stalled one.
+    std::optional<time_point> last_progress() const noexcept { return last_progress_; }
 
 private:
     enum class state : std::uint8_t { awaiting_connect, connecting, connected, closed };
@@ -273,7 +275,7 @@ private:
     std::deque<outbound> queue_;
     std::uint64_t dropped_ = 0;
     drop_counts new_drops_;
-    std::optional<time_point> last_ack_;
+    std::optional<time_point> last_progress_;
     time_point now_{};  // latest time given to any input
 
     publish_check may_publish_;
