@@ -29,6 +29,19 @@ std::string_view trim(std::string_view s) noexcept {
 
 std::string json_error(simdjson::error_code e) { return std::string("invalid JSON: ") + simdjson::error_message(e); }
 
+// True when `text` ends inside a string literal. simdjson's stage 1 then
+// carries the open string into the padding, so an in-place parse would depend
+// on the bytes of the next line (found by fuzz_ndjson); such a line is bad.
+bool ends_inside_string(std::string_view text) noexcept {
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!in_string) in_string = text[i] == '"';
+        else if (text[i] == '\\') ++i;
+        else if (text[i] == '"') in_string = false;
+    }
+    return in_string;
+}
+
 }  // namespace
 
 bool json_too_deep(std::string_view text, std::size_t max_depth) noexcept {
@@ -310,6 +323,10 @@ ndjson_status ndjson_parser::parse(std::string_view line, std::size_t readable_a
     if (text.empty()) return ndjson_status::skip;
     if (json_too_deep(text, ndjson_max_depth)) {
         error = "JSON nesting deeper than 64";
+        return ndjson_status::bad;
+    }
+    if (ends_inside_string(text)) {
+        error = "invalid JSON: unterminated string";
         return ndjson_status::bad;
     }
     // Bytes after `text` inside `line` count as readable padding too.
