@@ -29,17 +29,28 @@ std::string_view trim(std::string_view s) noexcept {
 
 std::string json_error(simdjson::error_code e) { return std::string("invalid JSON: ") + simdjson::error_message(e); }
 
-// True when `text` ends inside a string literal. simdjson's stage 1 then
-// carries the open string into the padding, so an in-place parse would depend
-// on the bytes of the next line (found by fuzz_ndjson); such a line is bad.
-bool ends_inside_string(std::string_view text) noexcept {
+// True when `text` ends inside a string (or on a backslash) or its brackets
+// outside strings do not balance: the lazy On-Demand parse stops at the last
+// field it needs, so without this check a truncated line could still be sent.
+// Like simdjson's stage 1, a backslash escapes the next byte inside and
+// outside strings.
+bool structure_left_open(std::string_view text) noexcept {
     bool in_string = false;
+    std::size_t depth = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (!in_string) in_string = text[i] == '"';
-        else if (text[i] == '\\') ++i;
-        else if (text[i] == '"') in_string = false;
+        const char c = text[i];
+        if (c == '\\') {
+            if (++i == text.size()) return true;
+        } else if (c == '"') {
+            in_string = !in_string;
+        } else if (!in_string && (c == '{' || c == '[')) {
+            ++depth;
+        } else if (!in_string && (c == '}' || c == ']')) {
+            if (depth == 0) return true;
+            --depth;
+        }
     }
-    return in_string;
+    return in_string || depth != 0;
 }
 
 }  // namespace
@@ -325,16 +336,14 @@ ndjson_status ndjson_parser::parse(std::string_view line, std::size_t readable_a
         error = "JSON nesting deeper than 64";
         return ndjson_status::bad;
     }
-    if (ends_inside_string(text)) {
-        error = "invalid JSON: unterminated string";
+    if (structure_left_open(text)) {
+        error = "invalid JSON: unterminated string, object or array";
         return ndjson_status::bad;
     }
-    // Bytes after `text` inside `line` count as readable padding too.
-    const std::size_t after = readable_after + static_cast<std::size_t>((line.data() + line.size()) -
-                                                                        (text.data() + text.size()));
-    if (after >= ndjson_padding) {
-        return impl_->run(text, text.size() + after, defaults, out, error);
-    }
+    // Always parsed from a copy padded with blanks: parsed in place, a broken
+    // line was sent or refused depending on the bytes after it (the next line;
+    // found by fuzz_ndjson), since simdjson's scan can run into the padding.
+    (void)readable_after;
     impl_->copy.assign(text);
     impl_->copy.append(ndjson_padding, ' ');
     return impl_->run(std::string_view(impl_->copy.data(), text.size()), impl_->copy.size(), defaults, out,
