@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target for the `mq pub --ndjson` line parser (hardening I01-I08).
-// Input: [flags][line]. The line is parsed twice, once copied (no padding
-// after it) and once in place with ndjson_padding readable bytes after it; both
-// paths must agree on messages. A `message` result must be a PUBLISH the client can send
-// (valid topic, QoS 0-2, encodes and decodes back unchanged); a `bad` result
-// must carry a reason.
+// Input: [flags][line]. The line is parsed twice: alone, and followed by
+// ndjson_padding bytes of JSON-looking garbage (as `mq pub` hands over a line
+// followed by the next one); the bytes after a line must never change whether
+// it is a message or which. A `message` result must be a PUBLISH the client
+// can send (valid topic, QoS 0-2, encodes and decodes back unchanged); a `bad`
+// result must carry a reason.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
