@@ -274,11 +274,125 @@ def topic_seeds():
     return out
 
 
+def ndjson_seeds():
+    # [flags][line]: flags bit 0 gives a default topic, bits 1-2 the default
+    # QoS, bit 3 the default retain flag (fuzz_ndjson.cpp).
+    lines = {
+        "plain": (0, b'{"topic":"a/b","payload":"hello"}'),
+        "sub_json_record": (0, b'{"type":"message","topic":"s/1","payload":"{\\"t\\":1}","qos":1,'
+                               b'"retain":true,"payload_encoding":"utf8","properties":{"content_type":"text/plain",'
+                               b'"response_topic":"r/1","correlation_data":"abc","message_expiry_interval":60,'
+                               b'"payload_format_indicator":1,"user_properties":[["k","v"],["k","w"]]}}'),
+        "base64": (0, b'{"topic":"a","payload":"aGVsbG8=","payload_encoding":"base64"}'),
+        "hex": (0, b'{"topic":"a","payload":"00ff10","payload_encoding":"hex"}'),
+        "json_payload": (0, b'{"topic":"a","payload":{"x":[1,2.5e300,-0,true,null]},"payload_encoding":"json"}'),
+        "default_topic": (0x01 | 0x04, b'{"payload":"x"}'),
+        "not_message": (0, b'{"type":"status","topic":"a","payload":"x"}'),
+        "blank": (0, b"   \t\r"),
+        "crlf": (0, b'{"topic":"a","payload":"x"}\r'),
+        "bom": (0, b'\xef\xbb\xbf{"topic":"a","payload":"x"}'),
+        "deep": (0, b'{"topic":"a","payload":' + b"[" * 70 + b"]" * 70 + b',"payload_encoding":"json"}'),
+        "huge_number": (0, b'{"topic":"a","payload":"1","qos":18446744073709551616}'),
+        "big_int_in_string": (0, b'{"topic":"a","payload":"{\\"n\\":123456789012345678901234567890,\\"n\\":1}"}'),
+        "bad_utf8": (0, b'{"topic":"a","payload":"\xff\xfe"}'),
+        "nul_topic": (0, b'{"topic":"a\\u0000b","payload":"x"}'),
+        "lone_surrogate": (0, b'{"topic":"a","payload":"\\ud800"}'),
+        "qos3": (0, b'{"topic":"a","payload":"x","qos":3}'),
+        "retain_string": (0, b'{"topic":"a","payload":"x","retain":"yes"}'),
+        "wildcard_topic": (0, b'{"topic":"a/+","payload":"x"}'),
+        "no_payload": (0, b'{"topic":"a"}'),
+        "truncated": (0, b'{"topic":"a","payload":"hel'),
+    }
+    return {name: u8(flags) + line for name, (flags, line) in lines.items()}
+
+
+def config_seeds():
+    return {
+        "full": b"# comment\n; other comment\nurl = mqtt://localhost:1883\nqos = 1\n"
+                b"[pub]\nretain = true\ntopic = \"a b\\t\\\"q\\\"\"\n[sub]\nformat = json\n"
+                b"[profile.prod]\nurl = mqtts://broker:8883\ncafile = ~/ca.pem\nuser-property = a=b\n"
+                b"user-property = c=d\n[profile.dev]\nqos = 0\n",
+        "crlf": b"[rr]\r\ntimeout = 5s\r\n\r\n",
+        "bad_section": b"[nope]\nx = 1\n",
+        "no_equals": b"[pub]\njust words\n",
+        "bad_escape": b'topic = "a\\q"\n',
+        "unterminated": b'topic = "abc\n',
+        "bad_key": b"-x = 1\n",
+        "empty_profile": b"[profile.]\n",
+    }
+
+
+def url_seeds():
+    urls = [
+        "mqtt://localhost", "mqtts://user:p%40ss@broker.example:8883/a%2Fb?client_id=x&version=5&keepalive=30",
+        "ws://[::1]:8080/mqtt", "wss://host/path?version=311", "mqtt://user:p@ss@host", "mqtt://::1:1883",
+        "mqtt://h:0", "mqtt://h:65536", "mqtt://h:abc", "mqtt://h:-1", "http://host", "mqtt:/host", "mqtt://",
+        "mqtt://h/a/#", "mqtt://h/%zz", "mqtt://h?unknown=1", "mqtt://%E2%82%AC@h",
+    ]
+    return {f"url_{i:02d}": u.encode() for i, u in enumerate(urls)}
+
+
+def predicate_seeds():
+    preds = [
+        "topic == \"sensors/room1/temp\"", "payload.t > 20", "payload.deep.x[2].y == \"z\"",
+        "payload_len >= 3", "qos == 1", "retain == true", "payload =~ \"^\\\\{.*\\\\}$\"",
+        "user.k exists", "properties.content_type != \"text/plain\"", "properties.response_topic exists",
+        "payload.tags[1] == \"b\"", "payload.big > 1e19", "payload.n == null", "payload[0] exists",
+        "nope == 1", "topic ~ 1", "payload =~ 42", "payload =~ \"(\"", "payload.t <= ",
+        "payload =~ \"(a|b)*c\"", "topic =~ \"^(s|e|n)+.*$\"",
+    ]
+    return {f"pred_{i:02d}": p.encode() for i, p in enumerate(preds)}
+
+
+def session_seeds():
+    # Commands of fuzz_server_session.cpp: [cmd][args]; cmd & 7 < 4 sends the
+    # next [len][bytes] from slot (cmd >> 3) % 3.
+    def send(slot, data):
+        out = b""
+        while data:  # one command carries at most 255 bytes
+            chunk, data = data[:255], data[255:]
+            out += u8(slot << 3) + u8(len(chunk)) + chunk
+        return out
+
+    def tick(quarters):
+        return u8(4) + u8(quarters)
+
+    def lost(slot):
+        return u8(5 | (slot << 3))
+
+    sub_v5 = subscribe(5, 1, [("a/#", 0x02), ("$share/g/a/+", 0x01)], sub_props=prop(0x0B, "var", 7))
+    pub_q1 = publish(5, "a/b", b"one", qos=1, pid=1)
+    pub_q2 = publish(5, "a/c", b"two", qos=2, pid=2, retain=True)
+    seeds = {
+        "v5_pubsub": send(0, connect(5, "sub1", clean=False, connect_props=prop(0x11, "u32", 300)
+                                     + prop(0x21, "u16", 2)))
+        + send(0, sub_v5) + send(1, connect(5, "pub1", will=("a/will", b"bye", 1, False)))
+        + send(1, pub_q1 + pub_q2) + send(0, ack(5, "puback", pid=1)) + send(1, ack(5, "pubrel", pid=2))
+        + send(0, ack(5, "pubrec", pid=2)) + send(0, ack(5, "pubcomp", pid=2)) + lost(1) + tick(4),
+        "v311_resume": send(0, connect(4, "s", clean=False)) + send(0, subscribe(4, 3, [("x/+", 1)]))
+        + lost(0) + send(1, connect(4, "p")) + send(1, publish(4, "x/y", b"q", qos=1, pid=9) * 6)
+        + send(2, connect(4, "s", clean=False)) + tick(200),
+        "v5_takeover": send(0, connect(5, "dup", clean=False, connect_props=prop(0x11, "u32", 60)))
+        + send(0, subscribe(5, 1, [("t", 0x01)])) + send(1, connect(5, "dup", clean=False))
+        + send(2, connect(5, "x")) + send(2, publish(5, "t", b"m", qos=1, pid=4)),
+        "v5_alias_and_unsub": send(0, connect(5, "a", connect_props=prop(0x22, "u16", 2)))
+        + send(0, subscribe(5, 1, [("#", 0x00)]))
+        + send(0, publish(5, "al/1", b"x", publish_props=prop(0x23, "u16", 1)))
+        + send(0, publish(5, "", b"y", publish_props=prop(0x23, "u16", 1)))
+        + send(0, unsubscribe(5, 2, ["#", "nope"])) + send(0, packet(0xC0, b"")) + send(0, disconnect(5, 0x04)),
+        "refused": u8(6) + u8(0x0D) + send(0, connect(5, "r")) + u8(6) + u8(0) + send(1, connect(4, "ok"))
+        + u8(7 | (1 << 3)) + u8(1),
+        "bad_first": send(0, publish(5, "a", b"x")) + send(1, b"\x10\xff\xff\xff\x7f") + tick(255),
+    }
+    return seeds
+
+
 def write(target, seeds):
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.bin"):
-        old.unlink()
+        if not old.name.startswith("regress-"):  # inputs that once failed stay
+            old.unlink()
     for name, data in sorted(seeds.items()):
         (folder / f"{name}.bin").write_bytes(data)
     print(f"{target}: {len(seeds)} seeds")
@@ -288,6 +402,11 @@ def main():
     write("fuzz_decode", decode_seeds())
     write("fuzz_properties", property_seeds())
     write("fuzz_topic", topic_seeds())
+    write("fuzz_ndjson", ndjson_seeds())
+    write("fuzz_config", config_seeds())
+    write("fuzz_url", url_seeds())
+    write("fuzz_predicate", predicate_seeds())
+    write("fuzz_server_session", session_seeds())
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ if [[ $# -lt 1 || $# -gt 2 ]]; then
   exit 64
 fi
 build_dir=$(cd "$1" && pwd)
-seconds=${2:-30}
+seconds=${2:-45}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-targets=(fuzz_decode fuzz_topic fuzz_properties)
+targets=(fuzz_decode fuzz_topic fuzz_properties fuzz_ndjson fuzz_config fuzz_url fuzz_predicate
+  fuzz_server_session)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,6 +26,10 @@ struct predicate {
 /// Parses a predicate; nullopt with `error` set on bad syntax, an unknown path
 /// root, a value that is not a JSON literal or a bad regex (exit 64).
 std::optional<predicate> parse_predicate(std::string_view text, std::string& error);
+
+/// `=~` is false for values longer than this: std::regex's stack use grows
+/// with the subject's length.
+inline constexpr std::size_t max_regex_subject = 4096;
 
 /// Evaluates against a message. Paths: topic, payload, payload_len, qos, retain,
 /// payload.a.b[2] (payload as JSON; false if not JSON), properties.content_type,

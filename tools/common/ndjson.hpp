@@ -36,8 +36,8 @@ public:
 
     /// Parses one line (no newline; a trailing '\r' and surrounding whitespace
     /// are allowed). `readable_after` is how many readable bytes follow the line
-    /// in memory; with at least ndjson_padding the line is parsed in place, else
-    /// it is copied. Returns `message` with `out` filled (topic, payload, qos,
+    /// in memory; it is not used: the line is always copied, because parsed in
+    /// place a broken line's verdict depended on the bytes after it. Returns `message` with `out` filled (topic, payload, qos,
     /// retain, properties; buffers reused), `skip` for blank lines and records
     /// whose `type` is not "message", or `bad` with `error` set to the reason
     /// (invalid JSON or UTF-8, depth > 64, bad qos/retain/topic/encoding, no
