@@ -100,7 +100,12 @@ void server_session::on_decode_error(std::error_code ec, std::optional<std::uint
     if (state_ == state::closed) return;
     const reason why = reason_of(ec);
     if (state_ != state::awaiting_connect) {
-        protocol_violation(why);
+        // A second CONNECT is a protocol error whatever it holds [MQTT-3.1.0-2];
+        // its version or protocol-name codes (0x84) are CONNACK-only, never
+        // valid in DISCONNECT (hardening B01).
+        const bool connect_only = ec == codec_error::unsupported_protocol_version ||
+                                  ec == codec_error::bad_protocol_name;
+        protocol_violation(connect_only ? reason::protocol_error : why);
         return;
     }
     // Before CONNECT is decoded the version is only known from the peeked level.
