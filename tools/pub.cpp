@@ -99,6 +99,8 @@ public:
     }
 
     bool should_stop() const { return error_ != nullptr || (opts_.strict && first_failure_ != 0); }
+    /// QoS 1/2 messages sent and not yet acknowledged.
+    std::size_t unacknowledged() const noexcept { return inflight_; }
     int exit_code() const { return first_failure_; }
     std::exception_ptr error() const { return error_; }
 
@@ -201,7 +203,9 @@ int run_pub(pub_options& o) {
     std::unique_ptr<mqtt::net::client> client;
     // Outside the body: QoS 1/2 completions may still run if the body throws.
     std::optional<publisher> pub_holder;
+    std::size_t unacked_at_stop = 0;  // closing the client fails the pending ones
     runner.on_stop([&] {
+        if (pub_holder) unacked_at_stop = pub_holder->unacknowledged();
         if (queue) queue->close();
         if (client) client->close();
     });
@@ -268,8 +272,19 @@ int run_pub(pub_options& o) {
         co_await client->disconnect(mqtt::disconnect{mqtt::reason::normal_disconnection, conn.disconnect_props});
         co_return code;
     };
-    return runner.run(body, [&sum](stop_reason r) {
+    return runner.run(body, [&](stop_reason r) {
         sum.stopped(r);
+        // -W ran out: say what was left undone, so a script's log explains 124.
+        if (r == stop_reason::timeout) {
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*conn.timeout).count();
+            if (!client)
+                print_error(fmt::format("timed out after {} ms before the broker accepted the connection", ms));
+            else if (unacked_at_stop > 0)
+                print_error(fmt::format("timed out after {} ms with {} message(s) not acknowledged", ms,
+                                        unacked_at_stop));
+            else
+                print_error(fmt::format("timed out after {} ms", ms));
+        }
         return r == stop_reason::timeout ? exit_status::timeout : exit_status::interrupted;
     });
 }
