@@ -12,7 +12,9 @@ JOBS="${MQ_JOBS:-$(nproc)}"
 FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-20}"
 export CTEST_OUTPUT_ON_FAILURE=1
 
-step() { printf '\n=== %s ===\n' "$*"; }
+START=$(date +%s)
+# Each step prints the minutes elapsed so far: CI must stay within 30 minutes.
+step() { printf '\n=== [%s s] %s ===\n' "$(($(date +%s) - START))" "$*"; }
 
 step "optimised build (-O1, -Werror)"
 # -O1 without debug info here and -O1 -g1 under the sanitizers keep the three
