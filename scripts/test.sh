@@ -13,7 +13,7 @@ FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-20}"
 export CTEST_OUTPUT_ON_FAILURE=1
 
 START=$(date +%s)
-# Each step prints the minutes elapsed so far: CI must stay within 30 minutes.
+# Each step prints the seconds elapsed so far: CI must stay within 30 minutes.
 step() { printf '\n=== [%s s] %s ===\n' "$(($(date +%s) - START))" "$*"; }
 
 step "optimised build (-O1, -Werror)"
