@@ -4,7 +4,7 @@
 # libboost1.81-dev is named explicitly: it conflicts with the 1.74 libboost-dev meta-package.
 set -eu
 PKGS="cmake g++ clang make pkg-config libboost1.81-dev libssl-dev libcli11-dev nlohmann-json3-dev \
-doctest-dev libfmt-dev libsimdjson-dev scdoc mandoc openssl shellcheck \
+doctest-dev libfmt-dev scdoc mandoc openssl shellcheck \
 mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin"
 missing=""
 for p in $PKGS; do

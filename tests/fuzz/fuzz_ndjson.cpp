@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target for the `mq pub --ndjson` line parser (hardening I01-I08).
-// Input: [flags][line]. The line is parsed twice: alone, and followed by
-// ndjson_padding bytes of JSON-looking garbage (as `mq pub` hands over a line
-// followed by the next one); the bytes after a line must never change whether
-// it is a message or which. A `message` result must be a PUBLISH the client
+// Input: [flags][line]. The line is parsed twice: alone, and followed in
+// memory by 64 bytes of JSON-looking garbage (as `mq pub` hands over a line
+// followed by the next one); the bytes after a line must never change the
+// verdict. A `message` result must be a PUBLISH the client
 // can send (valid topic, QoS 0-2, encodes and decodes back unchanged); a `bad`
-// result must carry a reason.
+// result must carry a reason. Differential: json::scanner and nlohmann::json
+// must agree on whether a line is valid JSON, and on the decoded topic and
+// utf8 payload strings.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,7 +20,9 @@
 #include <mqtt/codec/decode.hpp>
 #include <mqtt/codec/encode.hpp>
 #include <mqtt/codec/topic.hpp>
+#include <nlohmann/json.hpp>
 
+#include "common/json_scan.hpp"
 #include "common/ndjson.hpp"
 #include "fuzz_support.hpp"
 
@@ -41,6 +45,52 @@ void check_message(const mqtt::publish& p) {
     if (!(back == mqtt::packet{sendable})) mq_fuzz::fail("ndjson message changed in a round trip");
 }
 
+std::string_view trimmed(std::string_view s) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+    if (s.starts_with("\xEF\xBB\xBF")) return trimmed(s.substr(3));
+    return s;
+}
+
+// The reference parser's view of the line; checks the scanner agrees on validity.
+void check_against_reference(std::string_view line, mq::tools::ndjson_status status, const mqtt::publish& msg) {
+    const std::string_view text = trimmed(line);
+    // nlohmann stops at a NUL byte as if the input ended there; RFC 8259 (and
+    // the scanner) reject it, so such lines are not compared.
+    if (text.empty() || text.find('\0') != std::string_view::npos ||
+        mq::tools::json_too_deep(text, mq::tools::ndjson_max_depth)) {
+        return;
+    }
+    mq::tools::json::scanner sc(text, mq::tools::ndjson_max_depth);
+    const bool ours = sc.skip_value() && sc.at_end();
+    const bool theirs = nlohmann::json::accept(text);
+    if (ours && !theirs) {
+        // nlohmann refuses numbers beyond double's range (out_of_range 406);
+        // JSON allows them and payloads keep them verbatim.
+        try {
+            (void)nlohmann::json::parse(text);
+        } catch (const nlohmann::json::out_of_range&) {
+            return;
+        } catch (...) {
+        }
+    }
+    if (ours != theirs) mq_fuzz::fail("json::scanner and nlohmann disagree on validity");
+    if (status != mq::tools::ndjson_status::bad && !theirs) mq_fuzz::fail("invalid JSON accepted");
+    if (status != mq::tools::ndjson_status::message) return;
+    const auto ref = nlohmann::json::parse(text, nullptr, false);
+    if (ref.is_discarded()) return;
+    if (const auto t = ref.find("topic"); t != ref.end() && t->is_string() && t->get<std::string>() != msg.topic)
+        mq_fuzz::fail("topic decoded differently from nlohmann");
+    const auto enc = ref.find("payload_encoding");
+    const auto pl = ref.find("payload");
+    if (pl != ref.end() && pl->is_string() && (enc == ref.end() || *enc == "utf8")) {
+        const auto& s = pl->get_ref<const std::string&>();
+        if (std::string_view(s) != std::string_view(reinterpret_cast<const char*>(msg.payload.data()), msg.payload.size()))
+            mq_fuzz::fail("payload decoded differently from nlohmann");
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -59,21 +109,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto copied_status = parser.parse(line, defaults, copied, copied_error);
 
     // In place: the line followed by padding bytes that must not be read as JSON.
-    std::vector<char> buf(line.size() + mq::tools::ndjson_padding, '}');
+    std::vector<char> buf(line.size() + 64, '}');
     if (!line.empty()) std::memcpy(buf.data(), line.data(), line.size());
     mqtt::publish in_place;
     std::string in_place_error;
     const auto in_place_status =
-        parser.parse(std::string_view(buf.data(), line.size()), mq::tools::ndjson_padding, defaults, in_place,
+        parser.parse(std::string_view(buf.data(), line.size()), defaults, in_place,
                      in_place_error);
 
-    // The padding (in `mq pub`: the next line) must never change a message.
-    // An invalid line may still be `skip` one way and `bad` the other: the
-    // lazy parser stops at a non-"message" type before seeing the error, and
-    // simdjson's structural scan of a broken line can run into the padding.
-    const bool copied_msg = copied_status == mq::tools::ndjson_status::message;
-    const bool in_place_msg = in_place_status == mq::tools::ndjson_status::message;
-    if (copied_msg != in_place_msg) mq_fuzz::fail("copied and in-place parses disagree on a message");
+    // The padding (in `mq pub`: the next line) must never change the verdict.
+    if (copied_status != in_place_status) mq_fuzz::fail("copied and in-place parses disagree");
     if (in_place_status == mq::tools::ndjson_status::bad && in_place_error.empty()) {
         mq_fuzz::fail("bad line without a reason");
     }
@@ -88,6 +133,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case mq::tools::ndjson_status::skip:
         break;
     }
-    (void)mq::tools::json_too_deep(line, mq::tools::ndjson_max_depth);
+    check_against_reference(line, copied_status, copied);
     return 0;
 }

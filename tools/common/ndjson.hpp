@@ -10,9 +10,6 @@
 
 namespace mq::tools {
 
-/// Readable bytes the fast parse path needs after the end of a line (simdjson's
-/// SIMDJSON_PADDING); their content does not matter.
-inline constexpr std::size_t ndjson_padding = 64;
 /// Deepest nesting accepted in a line (hardening I05).
 inline constexpr std::size_t ndjson_max_depth = 64;
 
@@ -25,8 +22,9 @@ struct publish_defaults {
 
 enum class ndjson_status : std::uint8_t { message, skip, bad };
 
-/// Parses §5.2 lines (`mq sub --json` output) into PUBLISH packets with
-/// simdjson On-Demand. One parser is reused for every line; not thread-safe.
+/// Parses §5.2 lines (`mq sub --json` output) into PUBLISH packets in one
+/// validating pass (json_scan.hpp). One parser is reused for every line (its
+/// buffers are); not thread-safe.
 class ndjson_parser {
 public:
     ndjson_parser();
@@ -35,21 +33,14 @@ public:
     ndjson_parser& operator=(const ndjson_parser&) = delete;
 
     /// Parses one line (no newline; a trailing '\r' and surrounding whitespace
-    /// are allowed). `readable_after` is how many readable bytes follow the line
-    /// in memory; it is not used: the line is always copied, because parsed in
-    /// place a broken line's verdict depended on the bytes after it. Returns `message` with `out` filled (topic, payload, qos,
-    /// retain, properties; buffers reused), `skip` for blank lines and records
-    /// whose `type` is not "message", or `bad` with `error` set to the reason
-    /// (invalid JSON or UTF-8, depth > 64, bad qos/retain/topic/encoding, no
+    /// are allowed), in place: nothing past `line` is read. Returns `message`
+    /// with `out` filled (topic, payload, qos, retain, properties; buffers
+    /// reused), `skip` for blank lines and valid records whose `type` is not
+    /// "message", or `bad` with `error` set to the reason (invalid JSON or
+    /// UTF-8 with its column, depth > 64, bad qos/retain/topic/encoding, no
     /// payload, no topic and no default).
-    ndjson_status parse(std::string_view line, std::size_t readable_after, const publish_defaults& defaults,
-                        mqtt::publish& out, std::string& error);
-
-    /// Convenience overload that always copies the line.
     ndjson_status parse(std::string_view line, const publish_defaults& defaults, mqtt::publish& out,
-                        std::string& error) {
-        return parse(line, 0, defaults, out, error);
-    }
+                        std::string& error);
 
 private:
     struct impl;

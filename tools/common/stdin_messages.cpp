@@ -60,7 +60,7 @@ void read_stdin(std::shared_ptr<batch_queue> q, reader_config cfg) {
                 msg.retain = cfg.retain;
             } else {
                 // `text` ends where the line ends, so the padding after it is the same.
-                const auto st = parser.parse(text, line->readable_after, defaults, msg, error);
+                const auto st = parser.parse(text, defaults, msg, error);
                 if (st == ndjson_status::skip) continue;
                 if (st == ndjson_status::bad) {
                     ++bad;

@@ -10,8 +10,6 @@
 
 namespace mq::tools {
 namespace {
-// Readable bytes kept after the data so simdjson can parse lines in place.
-constexpr std::size_t tail_padding = 64;
 }  // namespace
 
 void ignore_sigpipe() noexcept {
@@ -109,7 +107,7 @@ void stdout_writer::run() {
 
 line_reader::line_reader(int fd, std::size_t max_line, std::size_t block_size)
     : fd_(fd), max_line_(max_line), block_(block_size) {
-    buf_.resize(block_ + tail_padding);
+    buf_.resize(block_);
 }
 
 bool line_reader::fill() {
@@ -121,12 +119,12 @@ bool line_reader::fill() {
         scan_ -= begin_;
         begin_ = 0;
     }
-    if (buf_.size() - tail_padding - end_ < block_ / 2) {
+    if (buf_.size() - end_ < block_ / 2) {
         buf_.resize(buf_.size() + block_);
     }
     if (before_read_) before_read_();
     for (;;) {
-        const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - tail_padding - end_);
+        const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw std::system_error(errno, std::generic_category(), "reading stdin");
@@ -154,10 +152,10 @@ std::optional<line_reader::line> line_reader::next() {
             }
             std::size_t len = pos - start;
             if (len > max_line_) {
-                return line{std::string_view(base + start, 0), 0, ++number_, true};
+                return line{std::string_view(base + start, 0), ++number_, true};
             }
             if (len > 0 && base[start + len - 1] == '\r') --len;
-            return line{std::string_view(base + start, len), buf_.size() - (start + len), ++number_, false};
+            return line{std::string_view(base + start, len), ++number_, false};
         }
         scan_ = end_;
         if (end_ - begin_ > max_line_) {
@@ -165,7 +163,7 @@ std::optional<line_reader::line> line_reader::next() {
             const bool first = !discarding_;
             discarding_ = true;
             begin_ = scan_ = end_;
-            if (first) return line{std::string_view(base + end_, 0), 0, ++number_, true};
+            if (first) return line{std::string_view(base + end_, 0), ++number_, true};
         }
         if (!fill()) {
             if (begin_ == end_ || discarding_) return std::nullopt;
@@ -173,7 +171,7 @@ std::optional<line_reader::line> line_reader::next() {
             std::size_t len = end_ - begin_;
             begin_ = scan_ = end_;
             if (len > 0 && buf_[start + len - 1] == '\r') --len;
-            return line{std::string_view(buf_.data() + start, len), buf_.size() - (start + len), ++number_,
+            return line{std::string_view(buf_.data() + start, len), ++number_,
                         false};
         }
     }

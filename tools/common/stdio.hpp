@@ -68,7 +68,6 @@ class line_reader {
 public:
     struct line {
         std::string_view text;       // without '\n' and one trailing '\r'
-        std::size_t readable_after;  // readable bytes after text in memory
         std::uint64_t number;        // 1-based
         bool too_long;
     };

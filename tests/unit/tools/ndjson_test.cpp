@@ -139,13 +139,16 @@ TEST_CASE("ndjson I08 big integers and duplicate keys inside a string payload ar
     CHECK(text(parse(line).msg) == inner);
 }
 
-TEST_CASE("ndjson parses in place when padding follows the line") {
-    std::string buf = R"({"topic":"t","payload":"in place"})";
-    const std::size_t len = buf.size();
-    buf.append(ndjson_padding, 'x');  // padding content must not matter
+TEST_CASE("ndjson parses in place and never reads past the line") {
+    // The next line's bytes follow in memory, as in `mq pub`'s block reader.
+    const std::string block = std::string(R"({"topic":"t","payload":"in place"})") + R"(}, "x":1})";
+    const std::size_t len = block.find("}}") + 1;
     ndjson_parser p;
     mqtt::publish m;
     std::string err;
-    REQUIRE(p.parse(std::string_view(buf.data(), len), ndjson_padding, {}, m, err) == ndjson_status::message);
+    REQUIRE(p.parse(std::string_view(block.data(), len), {}, m, err) == ndjson_status::message);
     CHECK(text(m) == "in place");
+    // A truncated line stays bad whatever follows it.
+    CHECK(p.parse(std::string_view(block.data(), len - 1), {}, m, err) == ndjson_status::bad);
+    CHECK(err.find("column") != std::string::npos);
 }
