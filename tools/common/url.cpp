@@ -39,17 +39,39 @@ bool valid_host_name(std::string_view h) noexcept {
 }
 
 bool valid_ipv6(std::string_view h) noexcept {
-    // Hex digits, ':' and '.' (IPv4 tail); a zone "%eth0" is allowed after '%'.
-    const auto zone = h.find('%');
-    const std::string_view addr = h.substr(0, zone);
+    // Hex digits, ':' and '.' (IPv4 tail); a zone "%eth0" (or RFC 6874's
+    // "%25eth0") is allowed after '%': unreserved characters only.
+    const auto zone_at = h.find('%');
+    const std::string_view addr = h.substr(0, zone_at);
     if (addr.find(':') == std::string_view::npos) return false;
+    if (zone_at != std::string_view::npos) {
+        std::string_view zone = h.substr(zone_at + 1);
+        if (zone.starts_with("25")) zone.remove_prefix(2);
+        const bool zone_ok = !zone.empty() && std::all_of(zone.begin(), zone.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
+        });
+        if (!zone_ok) return false;
+    }
     return std::all_of(addr.begin(), addr.end(), [](char c) {
         return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
     });
 }
 
-bool fail(std::string& error, std::string msg) {
-    error = std::move(msg);
+// Messages quote what the user wrote, percent-decoded: control characters are
+// shown as \xNN so an error stays one line on the terminal.
+bool fail(std::string& error, std::string_view msg) {
+    error.clear();
+    for (const char c : msg) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            constexpr char hex[] = "0123456789abcdef";
+            error += "\\x";
+            error += hex[u >> 4];
+            error += hex[u & 0xf];
+        } else {
+            error += c;
+        }
+    }
     return false;
 }
 
@@ -61,6 +83,8 @@ bool parse_host_port(std::string_view hp, broker_url& out, std::string& error) {
         if (close == std::string_view::npos) return fail(error, "unterminated '[' in IPv6 host");
         out.host = std::string(hp.substr(1, close - 1));
         if (!valid_ipv6(out.host)) return fail(error, "invalid IPv6 address '" + out.host + "'");
+        // RFC 6874 writes the zone as "%25eth0"; the resolver wants "%eth0".
+        if (const auto z = out.host.find("%25"); z != std::string::npos) out.host.erase(z + 1, 2);
         const auto rest = hp.substr(close + 1);
         if (!rest.empty()) {
             if (rest.front() != ':') return fail(error, "unexpected text after ']'");
@@ -181,7 +205,7 @@ std::optional<broker_url> parse_url(std::string_view text, std::string& error) {
     else if (scheme == "ws") out.scheme = url_scheme::ws;
     else if (scheme == "wss") out.scheme = url_scheme::wss;
     else {
-        error = "unsupported scheme '" + scheme + "' (use mqtt, mqtts, ws or wss)";
+        fail(error, "unsupported scheme '" + scheme + "' (use mqtt, mqtts, ws or wss)");
         return std::nullopt;
     }
     std::string_view rest = text.substr(sep + 3);

@@ -31,6 +31,18 @@ TEST_CASE("url H02 bracketed IPv6 works and bare IPv6 is rejected") {
     CHECK(*u->port == 1883);
     CHECK_FALSE(parse("mqtt://::1:1883"));
     CHECK_FALSE(parse("mqtt://[::1"));
+    // A zone id: unreserved characters only, "%25" (RFC 6874) normalised to "%".
+    CHECK(parse("mqtt://[fe80::1%eth0]:1883")->host == "fe80::1%eth0");
+    CHECK(parse("mqtt://[fe80::1%25eth0]")->host == "fe80::1%eth0");
+    CHECK_FALSE(parse("mqtt://[fe80::1%]"));
+    CHECK_FALSE(parse("ws://[::0%[x]:633"));  // found by fuzz_url: a '[' in the zone
+    CHECK_FALSE(parse("mqtt://[::1%a b]"));
+}
+
+TEST_CASE("url errors stay on one line: decoded control characters are shown as \\xNN") {
+    std::string error;
+    CHECK_FALSE(parse_url("mqtt://h?keepalive=1%0a2", error));
+    CHECK(error == "query keepalive must be 0-65535, not '1\\x0a2'");
 }
 
 TEST_CASE("url H03 ports outside 1-65535 are rejected") {
