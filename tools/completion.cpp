@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/cli_walk.hpp"
 #include "common/stdio.hpp"
 
 namespace mq::tools {
@@ -57,7 +58,7 @@ command_model model_of(CLI::App& app) {
     command_model m;
     m.name = app.get_name();
     m.description = clean(app.get_description());
-    for (const CLI::Option* opt : app.get_options()) {
+    for (const CLI::Option* opt : options_of(app)) {
         option_model o;
         o.longs = opt->get_lnames();
         o.shorts = opt->get_snames();
@@ -72,7 +73,7 @@ command_model model_of(CLI::App& app) {
         const std::string& y = b.longs.empty() ? b.shorts.front() : b.longs.front();
         return x < y;
     });
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (CLI::App* sub : subcommands_of(app)) {
         if (sub->get_group().empty()) continue;  // hidden (the completion command itself)
         m.subcommands.push_back(model_of(*sub));
     }

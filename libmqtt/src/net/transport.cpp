@@ -3,6 +3,9 @@
 
 #include <sys/un.h>
 
+#include <cctype>
+#include <vector>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -43,6 +46,21 @@ bool is_ip_literal(const std::string& host) {
 std::string endpoint_text(const client_options& o) {
     const bool v6 = o.host.find(':') != std::string::npos;
     return (v6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
+}
+
+// Endpoints that need no resolver: an IP literal, or "localhost", which names
+// the loopback addresses (RFC 6761 §6.3; IPv4 first, where brokers listen by
+// default). Asio's async_resolve runs getaddrinfo on a thread it starts, which
+// is a good part of a short `mq pub`'s run time.
+std::vector<tcp::endpoint> literal_endpoints(const std::string& host, std::uint16_t port) {
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(host, ec);
+    if (!ec) return {tcp::endpoint(addr, port)};
+    std::string lower = host;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "localhost" || lower == "localhost.")
+        return {tcp::endpoint(asio::ip::address_v4::loopback(), port), tcp::endpoint(asio::ip::address_v6::loopback(), port)};
+    return {};
 }
 
 }  // namespace
@@ -92,15 +110,19 @@ asio::awaitable<void> transport::connect_unix(local_socket& s, const client_opti
 }
 
 asio::awaitable<void> transport::connect_tcp(tcp::socket& s, const client_options& o) {
-    auto [rec, results] =
-        co_await resolver_.async_resolve(o.host, std::to_string(o.port), as_tuple(use_awaitable));
-    if (rec) {
-        if (rec == asio::error::operation_aborted) fail(net_error::connect_timeout, "resolving '" + o.host + "' timed out");
-        fail(net_error::resolve_failed, "cannot resolve '" + o.host + "': " + rec.message());
+    std::vector<tcp::endpoint> endpoints = literal_endpoints(o.host, o.port);
+    if (endpoints.empty()) {
+        auto [rec, results] =
+            co_await resolver_.async_resolve(o.host, std::to_string(o.port), as_tuple(use_awaitable));
+        if (rec) {
+            if (rec == asio::error::operation_aborted)
+                fail(net_error::connect_timeout, "resolving '" + o.host + "' timed out");
+            fail(net_error::resolve_failed, "cannot resolve '" + o.host + "': " + rec.message());
+        }
+        for (const auto& entry : results) endpoints.push_back(entry.endpoint());
     }
     boost::system::error_code last = asio::error::host_not_found;
-    for (const auto& entry : results) {
-        const tcp::endpoint ep = entry.endpoint();
+    for (const auto& ep : endpoints) {
         boost::system::error_code ec;
         if (s.is_open()) s.close(ec);
         s.open(ep.protocol(), ec);

@@ -3,6 +3,8 @@
 // (cli-contract.md §11): regenerate with `mq completion SHELL > completions/...`.
 #include <doctest/doctest.h>
 
+#include "common/cli_walk.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -27,7 +29,7 @@ std::set<std::pair<std::string, std::string>> long_options(CLI::App& root) {
     std::set<std::pair<std::string, std::string>> out;
     for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; })) {
         if (sub->get_group().empty()) continue;
-        for (const CLI::Option* o : sub->get_options())
+        for (const CLI::Option* o : mq::tools::options_of(*sub))
             for (const auto& l : o->get_lnames()) out.insert({sub->get_name(), "--" + l});
     }
     return out;
