@@ -244,7 +244,10 @@ asio::awaitable<void> client::impl::writer(std::shared_ptr<impl> self) {
 
 asio::awaitable<void> client::impl::reader(std::shared_ptr<impl> self) {
     impl& s = *self;
-    std::vector<std::uint8_t> buf(64 * 1024);
+    // Starts small (a short `mq pub` touches one page, not sixteen) and doubles
+    // up to 64 KiB while reads fill it, i.e. while messages stream in.
+    constexpr std::size_t streaming_buffer = 64 * 1024;
+    std::vector<std::uint8_t> buf(4096);
     std::size_t head = 0;
     std::size_t tail = 0;
     try {
@@ -276,6 +279,7 @@ asio::awaitable<void> client::impl::reader(std::shared_ptr<impl> self) {
                 break;
             }
             tail += n;
+            if (tail == buf.size() && buf.size() < streaming_buffer) buf.resize(buf.size() * 2);
             const auto t = now();
             while (!s.session_.closed()) {
                 std::error_code fec;
