@@ -136,7 +136,7 @@ asio::awaitable<void> connection::reader() {
             reader_paused_ = false;
             continue;
         }
-        if (session_->connected() && srv_.should_pause(id_, core::clock::now())) {
+        if (session_->connected() && srv_.should_pause(*this, core::clock::now())) {
             // Back-pressure: a live subscriber is draining a large queue. The
             // unread bytes wait in the socket (TCP flow control slows the
             // publisher); the timer bounds the wait if no wake-up comes.
@@ -149,7 +149,7 @@ asio::awaitable<void> connection::reader() {
         }
         // Frames left in the buffer by a pause come first.
         if (!process_frames()) co_return;
-        if (start_ < end_ && srv_.should_pause(id_, core::clock::now())) continue;
+        if (start_ < end_ && srv_.should_pause(*this, core::clock::now())) continue;
         if (end_ == buf_.size()) {
             if (start_ > 0) {
                 std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
@@ -191,7 +191,7 @@ asio::awaitable<void> connection::reader() {
 bool connection::process_frames() {
     while (!closing_ && !closed_) {
         if (start_ == end_ || auth_pending_) return true;
-        if (session_->connected() && srv_.should_pause(id_, core::clock::now())) return true;
+        if (session_->connected() && srv_.should_pause(*this, core::clock::now())) return true;
         const auto lim = current_limits();
         std::error_code ec;
         const std::span<const std::uint8_t> in(buf_.data() + start_, end_ - start_);

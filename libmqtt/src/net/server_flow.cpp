@@ -86,18 +86,20 @@ void server_state::update_congestion(connection& c) {
     }
 }
 
-bool server_state::should_pause(std::uint64_t conn_id, core::time_point now) {
+bool server_state::should_pause(connection& c, core::time_point now) {
     if (congested.empty() || stopping) return false;
-    // A congested subscriber must keep reading its acknowledgements.
-    if (congested.contains(conn_id)) return false;
+    // A subscriber with messages out must keep reading its acknowledgements:
+    // paused, its acks would wait unread, it would look stalled and its own
+    // queue would overflow (found by the S03 fault test under load).
+    if (congested.contains(c.id()) || c.session().inflight() > 0 || c.session().queued() > 0) return false;
     bool pause = false;
     for (auto it = congested.begin(); it != congested.end();) {
-        auto c = it->second.lock();
-        if (!c || c->session().closed()) {
+        auto sub = it->second.lock();
+        if (!sub || sub->session().closed()) {
             it = congested.erase(it);
             continue;
         }
-        const auto ack = c->session().last_progress();
+        const auto ack = sub->session().last_progress();
         if (ack && now - *ack < stall_after) pause = true;
         ++it;
     }

@@ -245,8 +245,8 @@ public:
     std::vector<std::weak_ptr<connection>> paused;
     /// The subscriber `c` just got a message or an ack: track its congestion.
     void update_congestion(connection& c);
-    /// True when the reader of connection `conn_id` should wait now.
-    bool should_pause(std::uint64_t conn_id, core::time_point now);
+    /// True when the reader of connection `c` should wait now.
+    bool should_pause(connection& c, core::time_point now);
     void wake_paused();
 
     void start();
