@@ -240,6 +240,7 @@ void server_session::reject(reason why) {
 void server_session::resume(server_session&& old) {
     inflight_ = std::move(old.inflight_);
     queue_ = std::move(old.queue_);
+    backlog_ = std::move(old.backlog_);
     inbound_qos2_ = std::move(old.inbound_qos2_);
     ids_ = old.ids_;
     dropped_ += old.dropped_;
@@ -247,14 +248,17 @@ void server_session::resume(server_session&& old) {
     old.new_drops_ = {};
     old.inflight_.clear();
     old.queue_.clear();
+    old.backlog_.clear();
     old.inbound_qos2_.clear();
     old.ids_.clear();
 }
 
 std::size_t server_session::discard_queued(const std::function<bool(std::string_view topic)>& may_read) {
-    const auto before = queue_.size();
-    std::erase_if(queue_, [&](const outbound& o) { return !o.msg || !may_read(o.msg->topic); });
-    const auto removed = before - queue_.size();
+    const auto before = queue_.size() + backlog_.size();
+    const auto refused = [&](const outbound& o) { return !o.msg || !may_read(o.msg->topic); };
+    std::erase_if(queue_, refused);
+    std::erase_if(backlog_, refused);
+    const auto removed = before - queue_.size() - backlog_.size();
     for (std::size_t i = 0; i < removed; ++i) count_drop(&drop_counts::not_authorized);
     return removed;
 }

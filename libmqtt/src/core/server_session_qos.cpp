@@ -241,6 +241,20 @@ std::shared_ptr<const mqtt::publish> server_session::with_remaining_expiry(
 bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                              std::vector<std::uint32_t> subscription_ids, time_point now,
                              std::optional<time_point> received) {
+    return deliver_into(queue_, true, std::move(msg), level, retain, std::move(subscription_ids), now, received);
+}
+
+bool server_session::deliver_retained(std::shared_ptr<const mqtt::publish> msg, qos level,
+                                      std::vector<std::uint32_t> subscription_ids, time_point now,
+                                      std::optional<time_point> received) {
+    // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
+    return deliver_into(backlog_, false, std::move(msg), level, true, std::move(subscription_ids), now, received);
+}
+
+bool server_session::deliver_into(std::deque<outbound>& waiting, bool bounded,
+                                  std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
+                                  std::vector<std::uint32_t> subscription_ids, time_point now,
+                                  std::optional<time_point> received) {
     if (!msg) return false;
     now_ = std::max(now_, now);
     if (msg->props.get_int(property_id::message_expiry_interval))
@@ -267,7 +281,8 @@ bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level
     }
     if (state_ == state::closed && session_expiry_ == 0) return false;
     outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received};
-    if (online && queue_.empty() && inflight_.size() < window()) {
+    // Nothing overtakes what already waits (per-topic order [MQTT-4.6.0-6]).
+    if (online && backlog_.empty() && queue_.empty() && inflight_.size() < window()) {
         if (auto id = ids_.allocate()) {
             o.packet_id = *id;
             // The stall clock starts when an idle subscriber is sent something.
@@ -277,15 +292,15 @@ bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level
             return true;
         }
     }
-    if (cfg_.max_queued == 0) {
+    if (bounded && cfg_.max_queued == 0) {
         count_drop(&drop_counts::queue_full);
         return false;
     }
-    if (queue_.size() >= cfg_.max_queued) {
-        queue_.pop_front();  // drop-oldest policy
+    if (bounded && waiting.size() >= cfg_.max_queued) {
+        waiting.pop_front();  // drop-oldest policy
         count_drop(&drop_counts::queue_full);
     }
-    queue_.push_back(std::move(o));
+    waiting.push_back(std::move(o));
     return true;
 }
 
@@ -295,9 +310,11 @@ void server_session::send_outbound(const outbound& o, bool dup) {
 }
 
 void server_session::pump_queue() {
-    while (state_ == state::connected && !queue_.empty() && inflight_.size() < window()) {
-        outbound o = std::move(queue_.front());
-        queue_.pop_front();
+    while (state_ == state::connected && (!backlog_.empty() || !queue_.empty()) && inflight_.size() < window()) {
+        // The retained backlog is older than anything queued after the SUBSCRIBE.
+        auto& from = backlog_.empty() ? queue_ : backlog_;
+        outbound o = std::move(from.front());
+        from.pop_front();
         // The message may have waited in the queue: drop it when expired, else
         // forward the time left [MQTT-3.3.2-5] [MQTT-3.3.2-6].
         o.msg = with_remaining_expiry(o.msg, o.received);
@@ -307,7 +324,7 @@ void server_session::pump_queue() {
         }
         auto id = ids_.allocate();
         if (!id) {
-            queue_.push_front(std::move(o));
+            from.push_front(std::move(o));
             return;
         }
         o.packet_id = *id;

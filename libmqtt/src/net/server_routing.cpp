@@ -223,8 +223,8 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
             const qos level = std::min(m->level, req.entries[i].max_qos);
             std::vector<std::uint32_t> ids;
             if (req.subscription_id) ids.push_back(*req.subscription_id);
-            // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
-            s.deliver(m, level, true, std::move(ids), now, arrived);
+            // Streamed at the client's pace, none dropped for max_queued (D09).
+            s.deliver_retained(m, level, std::move(ids), now, arrived);
             c.apply_actions();  // counts drops
         }
     }

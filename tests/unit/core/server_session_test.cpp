@@ -369,3 +369,31 @@ TEST_CASE("MQTT-3.3.2-5 server_session: a message already expired on delivery is
     REQUIRE(get<send_publish>(a, 0));
     CHECK(get<send_publish>(a, 0)->msg->props.get_int(property_id::message_expiry_interval) == 3u);
 }
+
+TEST_CASE("D09 MQTT-3.3.1-9 server_session: retained on SUBSCRIBE wait in a backlog max_queued does not limit, sent first") {
+    server_session_config cfg;
+    cfg.max_inflight = 2;
+    cfg.max_queued = 3;
+    auto s = connected(cfg);
+    for (int i = 0; i < 10; ++i) s.deliver_retained(shared_pub("r/" + std::to_string(i)), qos::at_least_once, {}, at(1), {});
+    // A live message after the SUBSCRIBE waits behind the retained ones.
+    s.deliver(shared_pub("live"), qos::at_least_once, false, {}, at(1));
+    CHECK(s.retained_backlog() == 8);
+    CHECK(s.queued() == 1);
+    CHECK(s.dropped() == 0);  // 10 retained > max_queued 3: none evicted
+    std::vector<std::string> order;
+    auto drain = [&] {
+        for (const auto& a : s.take_actions()) {
+            if (const auto* p = std::get_if<send_publish>(&a)) {
+                order.push_back(p->msg->topic);
+                CHECK(p->retain == (p->msg->topic != "live"));  // [MQTT-3.3.1-8]
+                s.on_packet(mqtt::puback{p->packet_id, reason::success, {}}, at(2));
+            }
+        }
+    };
+    for (int round = 0; round < 20 && order.size() < 11; ++round) drain();
+    REQUIRE(order.size() == 11);
+    for (int i = 0; i < 10; ++i) CHECK(order[static_cast<std::size_t>(i)] == "r/" + std::to_string(i));
+    CHECK(order[10] == "live");
+    CHECK(s.retained_backlog() == 0);
+}

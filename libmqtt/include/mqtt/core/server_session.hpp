@@ -175,6 +175,14 @@ public:
                  std::vector<std::uint32_t> subscription_ids, time_point now,
                  std::optional<time_point> received = std::nullopt);
 
+    /// Like deliver(), for the retained messages a SUBSCRIBE matches [MQTT-3.3.1-9]:
+    /// QoS 1/2 ones wait in a backlog that max_queued does not limit (it holds
+    /// only references to the retained store, which has its own limit) and is
+    /// sent at the client's pace before later messages (hardening D09).
+    bool deliver_retained(std::shared_ptr<const mqtt::publish> msg, qos level,
+                          std::vector<std::uint32_t> subscription_ids, time_point now,
+                          std::optional<time_point> received);
+
     /// Server-initiated close: v5 DISCONNECT `why` then close (takeover 0x8E,
     /// shutdown 0x8B). The Will is published when `publish_will`.
     void disconnect(reason why, bool publish_will);
@@ -201,7 +209,10 @@ public:
     const std::string& client_id() const noexcept { return client_id_; }
     /// Session Expiry Interval in force (updated by DISCONNECT) [MQTT-3.1.2-23].
     std::uint32_t session_expiry() const noexcept { return session_expiry_; }
+    /// Messages waiting under max_queued (the retained backlog not included).
     std::size_t queued() const noexcept { return queue_.size(); }
+    /// Retained messages from SUBSCRIBE still waiting for the window.
+    std::size_t retained_backlog() const noexcept { return backlog_.size(); }
     std::size_t inflight() const noexcept { return inflight_.size(); }
     /// Messages dropped over the session's life (all causes).
     std::uint64_t dropped() const noexcept { return dropped_; }
@@ -235,6 +246,9 @@ private:
     void handle_disconnect(const mqtt::disconnect& d);
     void protocol_violation(reason why);
     void close_with(reason why, bool send_disconnect, bool publish_will);
+    bool deliver_into(std::deque<outbound>& waiting, bool bounded, std::shared_ptr<const mqtt::publish> msg,
+                      qos level, bool retain, std::vector<std::uint32_t> subscription_ids, time_point now,
+                      std::optional<time_point> received);
     void send_outbound(const outbound& o, bool dup);
     /// Forwarded copy with the remaining expiry, or nullptr when expired.
     std::shared_ptr<const mqtt::publish> with_remaining_expiry(const std::shared_ptr<const mqtt::publish>& msg,
@@ -273,6 +287,7 @@ private:
     packet_id_pool ids_;
     std::deque<outbound> inflight_;  // in send order
     std::deque<outbound> queue_;
+    std::deque<outbound> backlog_;  // retained on SUBSCRIBE, sent before queue_ (D09)
     std::uint64_t dropped_ = 0;
     drop_counts new_drops_;
     std::optional<time_point> last_progress_;
