@@ -256,8 +256,8 @@ void server_session::resume(server_session&& old) {
 std::size_t server_session::discard_queued(const std::function<bool(std::string_view topic)>& may_read) {
     const auto before = queue_.size() + backlog_.size();
     const auto refused = [&](const outbound& o) { return !o.msg || !may_read(o.msg->topic); };
-    std::erase_if(queue_, refused);
-    std::erase_if(backlog_, refused);
+    erase_if(queue_, refused);
+    erase_if(backlog_, refused);
     const auto removed = before - queue_.size() - backlog_.size();
     for (std::size_t i = 0; i < removed; ++i) count_drop(&drop_counts::not_authorized);
     return removed;

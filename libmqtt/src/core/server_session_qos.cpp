@@ -251,7 +251,7 @@ bool server_session::deliver_retained(std::shared_ptr<const mqtt::publish> msg, 
     return deliver_into(backlog_, false, std::move(msg), level, true, std::move(subscription_ids), now, received);
 }
 
-bool server_session::deliver_into(std::deque<outbound>& waiting, bool bounded,
+bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
                                   std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                                   std::vector<std::uint32_t> subscription_ids, time_point now,
                                   std::optional<time_point> received) {

@@ -21,7 +21,10 @@ namespace mqtt::net::detail {
 namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t initial_buffer = 4096;
+// The read buffer starts small (an idle client sends a CONNECT and PINGREQs)
+// and doubles up to streaming_buffer while reads fill it (a publisher).
+constexpr std::size_t initial_buffer = 1024;
+constexpr std::size_t streaming_buffer = 64 * 1024;
 constexpr std::size_t max_write_buffers = 256;
 constexpr std::size_t max_write_bytes = 256 * 1024;
 // A connection that was told to close gets this long to flush.
@@ -176,11 +179,12 @@ asio::awaitable<void> connection::reader() {
             co_return;
         }
         end_ += n;
+        if (end_ == buf_.size() && buf_.size() < streaming_buffer) buf_.resize(buf_.size() * 2);
         srv_.bytes_received.fetch_add(n, std::memory_order_relaxed);
         if (!process_frames()) co_return;
         if (start_ == end_) {
             start_ = end_ = 0;
-            if (buf_.size() > 64 * 1024) {
+            if (buf_.size() > streaming_buffer) {
                 buf_.resize(initial_buffer);
                 buf_.shrink_to_fit();
             }

@@ -138,7 +138,7 @@ private:
     asio::steady_timer wake_;   // writer doorbell
     asio::steady_timer timer_;  // watchdog
     asio::steady_timer pause_;  // reader parked by publisher back-pressure
-    std::deque<out_item> out_;
+    core::lazy_deque<out_item> out_;  // allocated at the first write
     std::size_t out_bytes_ = 0;
     std::vector<std::uint8_t> buf_;
     std::size_t start_ = 0, end_ = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <mqtt/codec/packets.hpp>
+#include <mqtt/core/lazy_deque.hpp>
 #include <mqtt/core/packet_id_pool.hpp>
 
 /// Sans-I/O broker side of one MQTT session. net::server feeds it decoded
@@ -246,7 +247,7 @@ private:
     void handle_disconnect(const mqtt::disconnect& d);
     void protocol_violation(reason why);
     void close_with(reason why, bool send_disconnect, bool publish_will);
-    bool deliver_into(std::deque<outbound>& waiting, bool bounded, std::shared_ptr<const mqtt::publish> msg,
+    bool deliver_into(lazy_deque<outbound>& waiting, bool bounded, std::shared_ptr<const mqtt::publish> msg,
                       qos level, bool retain, std::vector<std::uint32_t> subscription_ids, time_point now,
                       std::optional<time_point> received);
     void send_outbound(const outbound& o, bool dup);
@@ -285,9 +286,9 @@ private:
 
     // Outbound.
     packet_id_pool ids_;
-    std::deque<outbound> inflight_;  // in send order
-    std::deque<outbound> queue_;
-    std::deque<outbound> backlog_;  // retained on SUBSCRIBE, sent before queue_ (D09)
+    lazy_deque<outbound> inflight_;  // in send order
+    lazy_deque<outbound> queue_;
+    lazy_deque<outbound> backlog_;  // retained on SUBSCRIBE, sent before queue_ (D09)
     std::uint64_t dropped_ = 0;
     drop_counts new_drops_;
     std::optional<time_point> last_progress_;
