@@ -96,7 +96,9 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
         session_expiry_ = cfg_.max_session_expiry;
         session_expiry_lowered_ = v5;
     }
-    aliases_.assign(v5 ? std::size_t{cfg_.topic_alias_maximum} + 1 : 0, std::string{});
+    // The alias table is allocated at the first alias the client uses: most
+    // clients never send one, and an idle connection should stay small.
+    std::vector<std::string>().swap(aliases_);
 
     if (c.will_msg) {
         auto& w = *c.will_msg;

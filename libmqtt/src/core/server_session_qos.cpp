@@ -80,6 +80,7 @@ void server_session::handle_publish(mqtt::publish& p) {
                 protocol_violation(reason::topic_alias_invalid);
                 return;
             }
+            if (aliases_.empty()) aliases_.resize(std::size_t{cfg_.topic_alias_maximum} + 1);
             auto& slot = aliases_[*alias];
             if (p.topic.empty()) {
                 if (slot.empty()) {  // unknown alias and no topic (hardening C12)

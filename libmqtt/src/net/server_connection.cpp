@@ -21,10 +21,7 @@ namespace mqtt::net::detail {
 namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-// The read buffer starts small (an idle client sends a CONNECT and PINGREQs)
-// and doubles up to streaming_buffer while reads fill it (a publisher).
-constexpr std::size_t initial_buffer = 1024;
-constexpr std::size_t streaming_buffer = 64 * 1024;
+constexpr std::size_t initial_buffer = 4096;
 constexpr std::size_t max_write_buffers = 256;
 constexpr std::size_t max_write_bytes = 256 * 1024;
 // A connection that was told to close gets this long to flush.
@@ -128,7 +125,7 @@ asio::awaitable<void> connection::reader() {
         }
         cert_name = io_->peer_common_name();
     }
-    buf_.resize(initial_buffer);
+    acquire_buffer();
     while (!closing_ && !closed_) {
         if (auth_pending_ && end_ - start_ >= srv_.opts.limits.max_connect_packet) {
             // Verifying credentials: bytes that arrive meanwhile wait in the
@@ -164,6 +161,20 @@ asio::awaitable<void> connection::reader() {
                 buf_.resize(buf_.size() * 2);
             }
         }
+        if (start_ == end_ && io_->can_wait_readable()) {
+            // Nothing buffered: an idle connection waits without a buffer
+            // (4 KiB of its ~8 KiB otherwise) and takes one when bytes come.
+            release_buffer();
+            reading_ = true;
+            const auto wec = co_await io_->wait_readable();
+            reading_ = false;
+            if (wec || closed_) {
+                close_now();
+                co_return;
+            }
+            if (closing_) break;
+            acquire_buffer();
+        }
         reading_ = true;
         auto [ec, n] = co_await io_->read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
         reading_ = false;
@@ -179,17 +190,34 @@ asio::awaitable<void> connection::reader() {
             co_return;
         }
         end_ += n;
-        if (end_ == buf_.size() && buf_.size() < streaming_buffer) buf_.resize(buf_.size() * 2);
         srv_.bytes_received.fetch_add(n, std::memory_order_relaxed);
         if (!process_frames()) co_return;
         if (start_ == end_) {
             start_ = end_ = 0;
-            if (buf_.size() > streaming_buffer) {
+            if (buf_.size() > 64 * 1024) {
                 buf_.resize(initial_buffer);
                 buf_.shrink_to_fit();
             }
         }
     }
+}
+
+void connection::acquire_buffer() {
+    if (!buf_.empty()) return;
+    if (!srv_.spare_buffers.empty()) {
+        buf_.swap(srv_.spare_buffers.back());
+        srv_.spare_buffers.pop_back();
+    } else {
+        buf_.resize(initial_buffer);
+    }
+}
+
+void connection::release_buffer() {
+    start_ = end_ = 0;
+    // Grown buffers (large packets) go back to the allocator, not the pool.
+    if (buf_.size() == initial_buffer && srv_.spare_buffers.size() < server_state::max_spare_buffers)
+        srv_.spare_buffers.push_back(std::move(buf_));
+    std::vector<std::uint8_t>().swap(buf_);
 }
 
 bool connection::process_frames() {
@@ -322,10 +350,13 @@ void connection::wake_writer() {
 asio::awaitable<void> connection::writer() {
     auto self = shared_from_this();
     std::vector<asio::const_buffer> bufs;
-    bufs.reserve(max_write_buffers);
     while (!closed_) {
         if (out_.empty()) {
             if (closing_) break;
+            // Idle: give back the queue's and the gather list's memory (an
+            // idle connection should cost hundreds of bytes, issue 4).
+            out_.clear();
+            std::vector<asio::const_buffer>().swap(bufs);
             writer_waiting_ = true;
             wake_.expires_at(core::time_point::max());
             co_await wake_.async_wait(use_nothrow);
@@ -333,6 +364,7 @@ asio::awaitable<void> connection::writer() {
             continue;
         }
         bufs.clear();
+        bufs.reserve(std::min(max_write_buffers, out_.size() * 4));
         std::size_t items = 0, bytes = 0;
         for (const auto& it : out_) {
             if (bufs.size() + 4 > max_write_buffers || (items > 0 && bytes >= max_write_bytes)) break;

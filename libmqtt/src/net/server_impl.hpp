@@ -125,6 +125,10 @@ private:
     asio::awaitable<void> writer();
     asio::awaitable<void> watchdog();
     bool process_frames();
+    /// The read buffer comes from server_state::spare_buffers and goes back
+    /// there while the connection waits with nothing buffered.
+    void acquire_buffer();
+    void release_buffer();
     void enqueue(out_item item);
     void enqueue_publish(const core::send_publish& sp, publish_cache* cache);
     void wake_writer();
@@ -218,6 +222,10 @@ public:
     std::unordered_map<std::uint64_t, std::shared_ptr<connection>> conns;
     std::uint64_t next_ref = 1, next_conn = 1;
     std::vector<core::delivery> deliveries;  // scratch
+    /// Read buffers of connections that are waiting idle, for the next reader
+    /// that gets bytes (single-threaded io_context: no lock).
+    static constexpr std::size_t max_spare_buffers = 64;
+    std::vector<std::vector<std::uint8_t>> spare_buffers;
 
     std::atomic<std::uint64_t> accepted{0}, received{0}, sent{0}, dropped{0};
     std::atomic<std::uint64_t> bytes_received{0}, bytes_sent{0};

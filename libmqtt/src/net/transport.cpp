@@ -246,6 +246,29 @@ asio::awaitable<io_result> transport::read_some(asio::mutable_buffer b) {
     co_return io_result{ec, n};
 }
 
+bool transport::can_wait_readable() const noexcept {
+    // TLS and WebSocket layers may hold decrypted or framed bytes of their own
+    // that the socket's readiness does not show.
+    return stream_.index() == 0 || stream_.index() == 4;
+}
+
+asio::awaitable<boost::system::error_code> transport::wait_readable() {
+    boost::system::error_code ec;
+    auto wait = [&](auto& sock) -> asio::awaitable<void> {
+        // Asio's async_wait is not speculative: under edge-triggered epoll a
+        // wait started after the edge was consumed would sleep on bytes that
+        // are already there. Asking the kernel first closes that window (this
+        // runs on the connection's only thread, so nothing polls in between).
+        if (sock.available(ec) > 0 || ec) co_return;
+        std::tie(ec) = co_await sock.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
+    };
+    if (stream_.index() == 0)
+        co_await wait(std::get<0>(stream_));
+    else if (stream_.index() == 4)
+        co_await wait(std::get<4>(stream_));
+    co_return ec;
+}
+
 asio::awaitable<io_result> transport::write(asio::const_buffer b) {
     boost::system::error_code ec;
     std::size_t n = 0;

@@ -86,6 +86,11 @@ public:
     void send_fin() noexcept;
 
     asio::awaitable<io_result> read_some(asio::mutable_buffer b);
+    /// Plain TCP and Unix sockets: waits until bytes can be read, so an idle
+    /// reader needs no buffer. False for TLS and WebSockets (their layers
+    /// buffer bytes the socket does not show); read_some() is the way there.
+    bool can_wait_readable() const noexcept;
+    asio::awaitable<boost::system::error_code> wait_readable();
     /// Writes all of `b` (one WebSocket binary message on ws/wss).
     asio::awaitable<io_result> write(asio::const_buffer b);
     /// Orderly end: TLS close_notify / WebSocket close, then the socket. Errors ignored.
