@@ -127,6 +127,11 @@ TEST_CASE("e2e tls: a wrong CA exits 69 naming the verification error and the ho
     INFO(r.err);
     CHECK(r.err.find("TLS certificate verification failed for 'localhost'") != std::string::npos);
     CHECK(r.err.find("unable to get local issuer certificate") != std::string::npos);
+    // ... and what was presented and offered (§2.2): subject, issuer, SNI, ALPN, version.
+    CHECK(r.err.find("certificate 0: subject 'CN=localhost', issuer 'CN=mq test CA'") != std::string::npos);
+    CHECK(r.err.find("SNI 'localhost'") != std::string::npos);
+    CHECK(r.err.find("ALPN none") != std::string::npos);
+    CHECK(r.err.find("minimum version tlsv1.2") != std::string::npos);
     CHECK(r.out.empty());
     // The right CA but a name the certificate does not carry.
     r = run_mq({"pub", "-L", "mqtts://localhost:" + broker.port("mqtts"), "--cafile", f.pki.ca_cert,
@@ -243,6 +248,7 @@ TEST_CASE("e2e tls: --tls-version is a floor; above a TLS 1.2-only server the ha
     INFO(r.err);
     CHECK(r.exit_code == 69);
     CHECK(r.err.find("TLS handshake with") != std::string::npos);
+    CHECK(r.err.find("minimum version tlsv1.3") != std::string::npos);
     // Floor 1.2 (the default) gets through the handshake; only the CONNACK is missing.
     r = run_mq({"pub", "-L", url, "--cafile", f.pki.ca_cert, "--tls-version", "tlsv1.2", "-t", "x", "-m", "x",
                 "--connect-timeout", "1s"},
@@ -273,6 +279,7 @@ TEST_CASE("e2e tls: --tls-alpn offers the protocol: a server that insists on 'mq
     INFO(r.err);
     CHECK(r.exit_code == 69);
     CHECK(r.err.find("TLS handshake") != std::string::npos);
+    CHECK(r.err.find("ALPN x-other") != std::string::npos);
     r = run_mq({"pub", "-L", url, "--cafile", f.pki.ca_cert, "--tls-alpn", "mqtt", "-t", "x", "-m", "x",
                 "--connect-timeout", "1s"},
                {}, 15s);
