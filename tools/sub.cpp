@@ -26,6 +26,7 @@
 #include "common/rollcall.hpp"
 #include "common/session.hpp"
 #include "common/stdio.hpp"
+#include "common/sub_filters.hpp"
 #include "common/summary_recorder.hpp"
 
 namespace mq::tools {
@@ -40,11 +41,11 @@ struct sub_options {
     std::string expect_topics, expect_ids, topic_template;
     output_options output;
     summary_options summary;
-    std::string qos = "0", count, idle_timeout, duration, wait_first;
-    std::string retain_handling, sub_id;
+    sub_filter_options per_filter;  // -q, --no-local, --retain-as-published, --retain-handling
+    std::string count, idle_timeout, duration, wait_first;
+    std::string sub_id;
     bool exit_after_suback = false;
     bool skip_retained = false, retained_only = false, strict = false;
-    bool no_local = false, retain_as_published = false;
     CLI::Option* count_opt = nullptr;
 };
 
@@ -109,7 +110,7 @@ int run_sub(sub_options& o) {
     if (o.topics.empty() && !conn.url_topic.empty()) o.topics.push_back(conn.url_topic);
     if (o.topics.empty() && roll) o.topics = roll->filters();
     if (o.topics.empty()) throw std::system_error(tool_error::usage, "-t FILTER is required");
-    const mqtt::qos level = parse_qos(o.qos, "-q");
+    const std::vector<mqtt::subscription> subs = build_subscriptions(o.topics, o.per_filter);
     for (const auto* list : {&o.topics, &o.excludes, &o.unsubscribes}) {
         for (const auto& f : *list) {
             if (auto ec = mqtt::check_topic_filter(f)) {
@@ -142,15 +143,6 @@ int run_sub(sub_options& o) {
             (void)write_all(2, roll->report_json() + "\n");
     };
 
-    mqtt::subscription proto;
-    proto.max_qos = level;
-    proto.no_local = o.no_local;
-    proto.retain_as_published = o.retain_as_published;
-    if (!o.retain_handling.empty()) {
-        if (o.retain_handling != "0" && o.retain_handling != "1" && o.retain_handling != "2")
-            throw std::system_error(tool_error::usage, "--retain-handling must be 0, 1 or 2");
-        proto.retain_handling = static_cast<std::uint8_t>(o.retain_handling[0] - '0');
-    }
     mqtt::properties sub_props = conn.subscribe_props;
     if (!o.sub_id.empty()) {
         const std::string err = add_named_property(sub_props, mqtt::property_context::subscribe,
@@ -158,7 +150,7 @@ int run_sub(sub_options& o) {
         if (!err.empty() || o.sub_id == "0") throw std::system_error(tool_error::usage, "--sub-id: needs 1-268435455");
     }
     const bool v5 = conn.client.connect.version == mqtt::protocol_version::v5;
-    if (!v5 && (o.no_local || o.retain_as_published || !o.retain_handling.empty() || !o.sub_id.empty()))
+    if (!v5 && (o.per_filter.uses_v5_options() || !o.sub_id.empty()))
         throw std::system_error(tool_error::usage, "subscription options need MQTT 5 (not -V 311)");
     // -C N: the broker need not send more than N unacknowledged messages.
     if (count > 0 && count < 65535 && v5 && expects.empty() && fail_ons.empty() && !roll) {
@@ -229,12 +221,6 @@ int run_sub(sub_options& o) {
         if (closing) co_return 0;  // stopped while connecting
         if (!o.unsubscribes.empty()) {
             co_await client->unsubscribe(o.unsubscribes, conn.unsubscribe_props);
-        }
-        std::vector<mqtt::subscription> subs;
-        for (const auto& f : o.topics) {
-            auto s = proto;
-            s.filter = f;
-            subs.push_back(std::move(s));
         }
         if (!v5) sub_props = {};
         mqtt::suback ack;
@@ -385,7 +371,9 @@ void add_sub_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("sub", "Subscribe and print messages");
     o->conn.add_to(*cmd, false);
     cmd->add_option("-t,--topic", o->topics, "Filter to subscribe to (repeatable)")->allow_extra_args(false);
-    cmd->add_option("-q,--qos", o->qos, "QoS for all filters (default 0)");
+    // Per-filter options: once = every filter, once per -t = the n-th for the n-th filter.
+    cmd->add_option("-q,--qos", o->per_filter.qos, "QoS (default 0); once for all filters or once per -t")
+        ->allow_extra_args(false);
     cmd->add_option("-T,--exclude", o->excludes, "Do not print topics matching FILTER (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("-U,--unsubscribe", o->unsubscribes, "Unsubscribe from FILTER first (repeatable)")
@@ -408,9 +396,13 @@ void add_sub_command(CLI::App& app) {
     cmd->add_option("--expect-ids", o->expect_ids, "Roll-call of ids in FILE, with --topic-template");
     cmd->add_option("--topic-template", o->topic_template, "Topic of an id for --expect-ids: 'devices/{id}/status'");
     cmd->add_flag("--strict", o->strict, "Any refused subscription is fatal");
-    cmd->add_flag("--no-local", o->no_local, "Do not receive our own messages (v5)");
-    cmd->add_flag("--retain-as-published", o->retain_as_published, "Keep the retain flag as published (v5)");
-    cmd->add_option("--retain-handling", o->retain_handling, "0 send retained, 1 only if new, 2 never (v5)");
+    cmd->add_flag("--no-local", o->per_filter.no_local,
+                  "Skip our own messages (v5); per filter: =true|false per -t");
+    cmd->add_flag("--retain-as-published", o->per_filter.retain_as_published,
+                  "Keep the retain flag (v5); per filter: =true|false per -t");
+    cmd->add_option("--retain-handling", o->per_filter.retain_handling,
+                    "0 send retained, 1 if new, 2 never (v5); once or per -t")
+        ->allow_extra_args(false);
     cmd->add_option("--sub-id", o->sub_id, "Subscription Identifier (v5)");
     cmd->callback([o] { globals().run = [o] { return run_sub(*o); }; });
 }

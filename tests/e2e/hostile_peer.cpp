@@ -111,7 +111,9 @@ bool hostile_peer::connection::send(const byte_string& bytes) {
 
 void hostile_peer::connection::close_now() { ::shutdown(fd_, SHUT_RDWR); }
 
-hostile_peer::hostile_peer(script s) {
+hostile_peer::hostile_peer(script s) : hostile_peer(std::vector<script>{std::move(s)}) {}
+
+hostile_peer::hostile_peer(std::vector<script> scripts) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) throw std::runtime_error("hostile_peer: socket failed");
     sockaddr_in addr{};
@@ -125,7 +127,7 @@ hostile_peer::hostile_peer(script s) {
         throw std::runtime_error("hostile_peer: bind/listen failed");
     }
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, s = std::move(s)]() mutable { run(std::move(s)); });
+    thread_ = std::thread([this, s = std::move(scripts)]() mutable { run(std::move(s)); });
 }
 
 hostile_peer::~hostile_peer() {
@@ -139,15 +141,16 @@ void hostile_peer::keep(raw_packet p) {
     received_.push_back(std::move(p));
 }
 
-void hostile_peer::run(script s) {
-    // Accept, bounded so a client that never comes does not hold the test.
-    const auto deadline = clock::now() + std::chrono::seconds(20);
-    int fd = -1;
-    while (fd < 0 && !stop_ && clock::now() < deadline) {
-        pollfd pfd{listen_fd_, POLLIN, 0};
-        if (::poll(&pfd, 1, remaining_ms(deadline)) > 0) fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    }
-    if (fd >= 0) {
+void hostile_peer::run(std::vector<script> scripts) {
+    for (auto& s : scripts) {
+        // Accept, bounded so a client that never comes does not hold the test.
+        const auto deadline = clock::now() + std::chrono::seconds(20);
+        int fd = -1;
+        while (fd < 0 && !stop_ && clock::now() < deadline) {
+            pollfd pfd{listen_fd_, POLLIN, 0};
+            if (::poll(&pfd, 1, remaining_ms(deadline)) > 0) fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        }
+        if (fd < 0) break;
         connection c(*this, fd);
         s(c);
         while (!stop_ && c.read_packet(std::chrono::seconds(15))) {

@@ -52,6 +52,9 @@ public:
     /// Starts listening and runs `s` on the first accepted connection; after
     /// the script, reads (and keeps) packets until the client closes.
     explicit hostile_peer(script s);
+    /// One script per connection, in the order the client connects (a client
+    /// that reconnects or retries gets the next one).
+    explicit hostile_peer(std::vector<script> scripts);
     ~hostile_peer();
     hostile_peer(const hostile_peer&) = delete;
     hostile_peer& operator=(const hostile_peer&) = delete;
@@ -64,7 +67,7 @@ public:
     static bool has_disconnect(const std::vector<raw_packet>& packets, std::uint8_t code);
 
 private:
-    void run(script s);
+    void run(std::vector<script> scripts);
     void keep(raw_packet p);
 
     int listen_fd_ = -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "common/connection_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
@@ -392,7 +393,13 @@ resolved_connection connection_options::resolve() const {
     if (auto v = get(capath_)) c.tls.ca_path = v.text;
     if (auto v = get(cert_)) c.tls.cert_file = v.text;
     if (auto v = get(key_)) c.tls.key_file = v.text;
-    if (auto v = get(tls_version_)) c.tls.min_version = v.text;
+    if (auto v = get(tls_version_)) {  // net's names; a typo is 64 (78 from a file), not a failed run
+        static constexpr std::string_view known[] = {"tlsv1.3", "tls1.3", "1.3", "tlsv1.2", "tls1.2", "1.2", "tlsv1.1",
+                                                     "tls1.1",  "1.1",    "tlsv1", "tls1",   "tlsv1.0", "1.0"};
+        if (std::find(std::begin(known), std::end(known), v.text) == std::end(known))
+            fail(v.from, fmt::format("{}: unknown TLS version '{}' (tlsv1.2 or tlsv1.3)", v.name, v.text));
+        c.tls.min_version = v.text;
+    }
     if (auto v = get(ciphers_)) {
         c.tls.ciphers = v.text;
         if (v.text.find("@SECLEVEL=1") != std::string::npos || v.text.find("@SECLEVEL=0") != std::string::npos) {

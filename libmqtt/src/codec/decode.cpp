@@ -131,6 +131,14 @@ connack decode_connack(reader& r, protocol_version v) {
         c.reason_code = map[code];
         return c;
     }
+    // A 3.1.1 server refusing protocol level 5 answers in its own format,
+    // 20 02 00 01 (unacceptable protocol level, 3.1.1 [MQTT-3.1.2-2]): no
+    // property length, so it cannot be a v5 CONNACK. Read as 0x84 so a client
+    // can retry with 3.1.1 (cli-contract.md §2.2 -V).
+    if (code == 0x01 && !c.session_present && r.at_end()) {
+        c.reason_code = reason::unsupported_protocol_version;
+        return c;
+    }
     if (!valid_code(code, {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
                            0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F})) {
         r.fail(codec_error::invalid_reason_code);

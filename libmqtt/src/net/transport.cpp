@@ -4,6 +4,8 @@
 #include <sys/un.h>
 
 #include <cctype>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +19,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -41,6 +44,32 @@ bool is_ip_literal(const std::string& host) {
     boost::system::error_code ec;
     (void)asio::ip::make_address(host, ec);
     return !ec;
+}
+
+// An X.509 name as RFC 2253 text ("CN=localhost,O=Example").
+std::string name_text(const X509_NAME* n) {
+    BIO* b = BIO_new(BIO_s_mem());
+    if (b == nullptr) return "?";
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(b, &data);
+    std::string out(data != nullptr && len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string());
+    BIO_free(b);
+    return out;
+}
+
+// What a TLS failure message adds (cli-contract.md §2.2): each certificate the
+// server presented (as far as verification got), SNI, ALPN and the version floor.
+std::string tls_failure_detail(const client_options& o, const std::string& name,
+                               const std::map<int, std::string>& presented) {
+    std::string d;
+    for (const auto& [depth, text] : presented) d += "; certificate " + std::to_string(depth) + ": " + text;
+    d += is_ip_literal(name) ? "; SNI none (IP address)" : "; SNI '" + name + "'";
+    d += "; ALPN ";
+    if (o.tls.alpn.empty()) d += "none";
+    for (std::size_t i = 0; i < o.tls.alpn.size(); ++i) d += (i ? "," : "") + o.tls.alpn[i];
+    d += "; minimum version " + (o.tls.min_version.empty() ? std::string("tlsv1.2") : o.tls.min_version);
+    return d;
 }
 
 std::string endpoint_text(const client_options& o) {
@@ -152,10 +181,17 @@ asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_optio
     const std::string& name = o.tls.server_name.empty() ? o.host : o.tls.server_name;
     // SNI carries names only, never IP literals (RFC 6066 section 3).
     if (!is_ip_literal(name)) SSL_set_tlsext_host_name(s.native_handle(), name.c_str());
+    // Subject and issuer per chain depth, as the verify callback saw them.
+    auto presented = std::make_shared<std::map<int, std::string>>();
     if (!o.tls.insecure) {
         s.set_verify_mode(ssl::verify_peer);
-        s.set_verify_callback([this, name](bool preverified, ssl::verify_context& vctx) {
+        s.set_verify_callback([this, name, presented](bool preverified, ssl::verify_context& vctx) {
             X509_STORE_CTX* ctx = vctx.native_handle();
+            if (const X509* cert = X509_STORE_CTX_get_current_cert(ctx)) {
+                (*presented)[X509_STORE_CTX_get_error_depth(ctx)] = "subject '" + name_text(X509_get_subject_name(cert)) +
+                                                                    "', issuer '" +
+                                                                    name_text(X509_get_issuer_name(cert)) + "'";
+            }
             if (!preverified) {
                 if (verify_error_.empty()) {
                     const int err = X509_STORE_CTX_get_error(ctx);
@@ -178,9 +214,10 @@ asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_optio
     auto [ec] = co_await s.async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
     if (!ec) co_return;
     if (ec == asio::error::operation_aborted) fail(net_error::connect_timeout, "TLS handshake with " + endpoint_text(o) + " timed out");
+    const std::string detail = tls_failure_detail(o, name, *presented);
     if (!verify_error_.empty())
-        fail(net_error::tls_verify, "TLS certificate verification failed for '" + name + "': " + verify_error_);
-    fail(net_error::tls_handshake, "TLS handshake with " + endpoint_text(o) + " failed: " + ec.message());
+        fail(net_error::tls_verify, "TLS certificate verification failed for '" + name + "': " + verify_error_ + detail);
+    fail(net_error::tls_handshake, "TLS handshake with " + endpoint_text(o) + " failed: " + ec.message() + detail);
 }
 
 asio::awaitable<void> transport::open(const client_options& o) {

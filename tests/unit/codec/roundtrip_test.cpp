@@ -205,3 +205,23 @@ TEST_CASE("MQTT-3.4 v5 content is dropped when encoding for v311") {
     mqtt::subscribe s{4, {mqtt::subscription{"a/+", mqtt::qos::exactly_once, true, true, 2}}, {}};
     CHECK(enc(s, protocol_version::v311) == "82 08 00 04 00 03 61 2f 2b 02");
 }
+
+TEST_CASE("MQTT-3.1.2-2 a 3.1.1 refusal 20 02 00 01 read by a v5 client is Unsupported Protocol Version") {
+    // A 3.1.1 server answers a level-5 CONNECT in 3.1.1 format (no property
+    // length); the v5 client reads it as 0x84 so it can retry with 3.1.1.
+    const bytes_t in{0x20, 0x02, 0x00, 0x01};
+    std::error_code ec;
+    const auto frame = mqtt::next_frame(in, mqtt::limits{}, ec);
+    REQUIRE(frame);
+    const mqtt::packet p = mqtt::decode_frame(*frame, protocol_version::v5, mqtt::limits{}, ec);
+    REQUIRE_FALSE(ec);
+    const auto* a = std::get_if<mqtt::connack>(&p);
+    REQUIRE(a != nullptr);
+    CHECK(a->reason_code == reason::unsupported_protocol_version);
+    // With a property length it is a v5 CONNACK, and 0x01 is not a v5 code (CK03).
+    const bytes_t v5{0x20, 0x03, 0x00, 0x01, 0x00};
+    const auto f5 = mqtt::next_frame(v5, mqtt::limits{}, ec);
+    REQUIRE(f5);
+    (void)mqtt::decode_frame(*f5, protocol_version::v5, mqtt::limits{}, ec);
+    CHECK(ec == mqtt::make_error_code(mqtt::codec_error::invalid_reason_code));
+}
