@@ -199,7 +199,7 @@ void write_file(const std::string& path, const std::string& text) {
 
 // `mq bench report A.json B.json -o cmp.html`: one page from saved --json summaries.
 int run_report_command(const bench_cli& o) {
-    if (o.files.empty()) usage("bench report: name at least one mq bench --json summary file");
+    if (o.files.empty()) usage("bench report: name at least one mq bench --json summary or --hist-out file");
     const std::string html = html_report(load_report_runs(o.files));
     if (o.output == "-") return write_all(1, html) == 0 ? exit_status::ok : exit_status::io;
     write_file(o.output, html);
@@ -312,7 +312,7 @@ void add_bench_command(CLI::App& app) {
         app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
     cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge, report")
         ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge", "report"}));
-    cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries");
+    cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries or --hist-out files");
     cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
     cmd->add_option("-p,--port", o->port, "Broker port (1883)");
     cmd->add_option("-L,--url", o->url, "mqtt://host:port");
