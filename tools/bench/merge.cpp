@@ -76,6 +76,8 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
         r.foreign += counter(d, "foreign");
         r.overruns += counter(d, "overruns");
         r.dup_flags += counter(d, "dup_flags");
+        r.bytes_sent += counter(d, "bytes_sent");
+        r.bytes_received += counter(d, "bytes_received");
         const auto& failures = member(member(d, "counts"), "ack_failures");
         if (failures.is_object()) {
             for (auto it = failures.begin(); it != failures.end(); ++it) {
@@ -87,6 +89,7 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
             out.warnings.push_back(fmt::format("file {}: window length differs by more than 10%", i + 1));
         }
     }
+    r.limits = limits_from_json(member(first, "broker_limits"));
     r.run_id = first.value("run_id", "");
     r.scenario = first.value("scenario", "e2e");
     r.window_s = first.value("window_s", 0.0);

@@ -81,6 +81,37 @@ json series_json(const std::vector<series_point>& series) {
     return a;
 }
 
+std::string limits_text(const json& l) {
+    if (!l.is_object()) return "limits none advertised (MQTT 3.1.1)";
+    const auto yes_no = [&l](const char* k) { return l.value(k, true) ? "yes" : "no"; };
+    const auto num_or = [&l](const char* k, const char* none) {
+        const auto it = l.find(k);
+        return it != l.end() && it->is_number() ? it->dump() : std::string(none);
+    };
+    std::string out = fmt::format(
+        "limits Receive Maximum {}, Maximum Packet Size {}, Topic Alias Maximum {}, Maximum QoS {}, "
+        "Retain {}, wildcards {}, subscription ids {}, shared subscriptions {}, Server Keep Alive {}",
+        num_or("receive_maximum", "65535"), num_or("maximum_packet_size", "none"),
+        num_or("topic_alias_maximum", "0"), num_or("maximum_qos", "2"), yes_no("retain_available"),
+        yes_no("wildcard_subscription_available"), yes_no("subscription_identifier_available"),
+        yes_no("shared_subscription_available"), num_or("server_keep_alive", "-"));
+    std::string sent;
+    if (const auto it = l.find("advertised"); it != l.end() && it->is_array()) {
+        for (const auto& a : *it) {
+            if (a.is_string()) sent += (sent.empty() ? "" : " ") + a.get<std::string>();
+        }
+    }
+    return out + (sent.empty() ? " (all defaults)" : " (advertised: " + sent + ")");
+}
+
+std::string bytes_rate(const json& v) {
+    if (!v.is_number()) return "-";
+    const double b = v.get<double>();
+    if (b >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB/s", b / (1024.0 * 1024.0));
+    if (b >= 1024.0) return fmt::format("{:.1f} KiB/s", b / 1024.0);
+    return fmt::format("{:.0f} B/s", b);
+}
+
 std::string fmt_num(const json& v) {
     if (v.is_null()) return "-";
     if (v.is_number_unsigned() || v.is_number_integer()) return fmt::format("{}", v.get<std::int64_t>());
@@ -100,6 +131,49 @@ std::string latency_line(const char* label, const json& h) {
 }
 
 }  // namespace
+
+json limits_json(const std::optional<broker_limits>& l) {
+    if (!l) return nullptr;
+    return {{"receive_maximum", l->receive_maximum},
+            {"maximum_packet_size", opt(l->maximum_packet_size)},
+            {"topic_alias_maximum", l->topic_alias_maximum},
+            {"maximum_qos", l->maximum_qos},
+            {"retain_available", l->retain_available},
+            {"wildcard_subscription_available", l->wildcard_subscription_available},
+            {"subscription_identifier_available", l->subscription_identifier_available},
+            {"shared_subscription_available", l->shared_subscription_available},
+            {"server_keep_alive", opt(l->server_keep_alive)},
+            {"advertised", l->advertised}};
+}
+
+std::optional<broker_limits> limits_from_json(const json& j) {
+    if (!j.is_object()) return std::nullopt;
+    broker_limits l;
+    const auto num = [&j](const char* k) -> std::optional<std::uint32_t> {
+        const auto it = j.find(k);
+        if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+        return it->get<std::uint32_t>();
+    };
+    const auto flag = [&j](const char* k, bool dflt) {
+        const auto it = j.find(k);
+        return it != j.end() && it->is_boolean() ? it->get<bool>() : dflt;
+    };
+    l.receive_maximum = num("receive_maximum").value_or(65535);
+    l.maximum_packet_size = num("maximum_packet_size");
+    l.topic_alias_maximum = num("topic_alias_maximum").value_or(0);
+    l.maximum_qos = num("maximum_qos").value_or(2);
+    l.retain_available = flag("retain_available", true);
+    l.wildcard_subscription_available = flag("wildcard_subscription_available", true);
+    l.subscription_identifier_available = flag("subscription_identifier_available", true);
+    l.shared_subscription_available = flag("shared_subscription_available", true);
+    l.server_keep_alive = num("server_keep_alive");
+    if (const auto it = j.find("advertised"); it != j.end() && it->is_array()) {
+        for (const auto& a : *it) {
+            if (a.is_string()) l.advertised.push_back(a.get<std::string>());
+        }
+    }
+    return l;
+}
 
 std::optional<double> steady_rate(const std::vector<std::uint64_t>& per_second) {
     if (per_second.size() < 3) return std::nullopt;
@@ -135,11 +209,15 @@ json make_summary(const run_result& r) {
                   {"steady_delivered", opt(steady_rate(r.delivered_per_second))},
                   {"delivered_ratio", r.expected == 0 ? json(nullptr)
                                                       : json(static_cast<double>(r.received) /
-                                                             static_cast<double>(r.expected))}};
+                                                             static_cast<double>(r.expected))},
+                  // Wire bytes per second of all bench clients, every MQTT packet included.
+                  {"bytes_sent", per_s(r.bytes_sent, w)},
+                  {"bytes_received", per_s(r.bytes_received, w)}};
     json counts = {{"sent", r.sent},           {"acked", r.acked},         {"expected", r.expected},
                    {"received", r.received},   {"lost", r.lost},           {"duplicates", r.duplicates},
                    {"reordered", r.reordered}, {"late", r.late},           {"foreign", r.foreign},
-                   {"overruns", r.overruns},   {"dup_flags", r.dup_flags}, {"ack_failures", r.ack_failures}};
+                   {"overruns", r.overruns},   {"dup_flags", r.dup_flags}, {"ack_failures", r.ack_failures},
+                   {"bytes_sent", r.bytes_sent}, {"bytes_received", r.bytes_received}};
     json latency = nullptr;
     if (open) {
         latency = {{"intended", latency_json(r.intended)},
@@ -181,6 +259,7 @@ json make_summary(const run_result& r) {
                 {"rate", rounded(r.connect_rate)},
                 {"broker_bytes_per_conn", rounded(r.broker_bytes_per_conn)}}},
               {"cpu", std::move(cpu)},
+              {"broker_limits", limits_json(r.limits)},
               {"generator_bound", r.generator_bound},
               {"noisy", r.noisy},
               {"notes", std::move(notes)},
@@ -214,6 +293,7 @@ json make_hist_dump(const run_result& r) {
             {"settings", settings_json(r.settings)},
             {"window_s", r.window_s},
             {"counts", std::move(counters)},
+            {"broker_limits", limits_json(r.limits)},
             {"histograms", histograms_json(r)}};
 }
 
@@ -242,6 +322,10 @@ std::string summary_text(const json& s) {
         "  overruns {}\n",
         fmt_num(c["sent"]), fmt_num(c["received"]), fmt_num(c["lost"]), fmt_num(c["duplicates"]),
         fmt_num(c["reordered"]), fmt_num(c["late"]), fmt_num(c["foreign"]), fmt_num(c["overruns"]));
+    if (rt.contains("bytes_sent")) {
+        out += fmt::format("  bytes     sent {}  received {}  (wire, every MQTT packet)\n",
+                           bytes_rate(rt["bytes_sent"]), bytes_rate(rt["bytes_received"]));
+    }
     if (st.value("qos", 0) > 0 && c.value("lost", 0) > 0) {
         out += fmt::format("  ERROR: {} QoS {} messages lost (acknowledged by the broker, never delivered)\n",
                            fmt_num(c["lost"]), fmt_num(st["qos"]));
@@ -267,6 +351,8 @@ std::string summary_text(const json& s) {
                            fmt_num(conn["broker_bytes_per_conn"]));
     }
     if (!conn["failed"].empty()) out += fmt::format("  connect failures {}\n", conn["failed"].dump());
+    if (s.contains("broker_limits") && (s["broker_limits"].is_object() || st.value("protocol", 5) != 5))
+        out += "  broker    " + limits_text(s["broker_limits"]) + "\n";
     const json& cpu = s["cpu"];
     out += fmt::format("  cpu       generator {} cores, {} us/msg", fmt_num(cpu["generator_cores"]),
                        fmt_num(cpu["generator_us_per_msg"]));

@@ -36,6 +36,22 @@ struct bench_settings {
     bool embedded_broker = false;
 };
 
+/// The broker's limits from CONNACK (MQTT 5 properties), as they apply: a
+/// property the broker left out has its spec default; `advertised` names the
+/// ones it sent.
+struct broker_limits {
+    std::uint32_t receive_maximum = 65535;
+    std::optional<std::uint32_t> maximum_packet_size;  // nullopt: no limit
+    std::uint32_t topic_alias_maximum = 0;
+    std::uint32_t maximum_qos = 2;
+    bool retain_available = true;
+    bool wildcard_subscription_available = true;
+    bool subscription_identifier_available = true;
+    bool shared_subscription_available = true;
+    std::optional<std::uint32_t> server_keep_alive;  // nullopt: ours applies
+    std::vector<std::string> advertised;              // property names as in the summary
+};
+
 struct cpu_usage {
     std::optional<double> generator_cores, generator_us_per_msg;
     std::optional<double> broker_cores, broker_us_per_msg;
@@ -56,6 +72,7 @@ struct run_result {
     std::uint64_t received = 0;  // unique deliveries in the window
     std::uint64_t lost = 0, duplicates = 0, reordered = 0, late = 0, foreign = 0, overruns = 0;
     std::uint64_t dup_flags = 0;                        // received PUBLISH packets with DUP set
+    std::uint64_t bytes_sent = 0, bytes_received = 0;   // wire bytes of every client over the window
     std::map<std::string, std::uint64_t> ack_failures;  // "0x10" -> count
     std::vector<std::uint64_t> delivered_per_second;
     std::vector<series_point> series;  // one record per second, warm-up included (§8)
@@ -67,6 +84,8 @@ struct run_result {
     histogram handshake;
     std::optional<double> connect_rate;           // conn: successful connects per second
     std::optional<double> broker_bytes_per_conn;  // conn with --broker-pid: RSS growth / clients
+
+    std::optional<broker_limits> limits;  // nullopt: MQTT 3.1.1 (none advertised) or no CONNACK
 
     cpu_usage cpu;
     bool generator_bound = false;
@@ -89,6 +108,9 @@ nlohmann::json make_summary(const run_result& r);
 bool attach_gates(nlohmann::json& summary, const std::vector<gate_result>& results);
 /// Histogram dump for `--hist-out`: settings, counters and every histogram.
 nlohmann::json make_hist_dump(const run_result& r);
+/// The "broker_limits" member of the summary (null for nullopt) and back.
+nlohmann::json limits_json(const std::optional<broker_limits>& l);
+std::optional<broker_limits> limits_from_json(const nlohmann::json& j);
 
 /// Human-readable summary of a summary object, several lines ending in '\n'.
 std::string summary_text(const nlohmann::json& summary);

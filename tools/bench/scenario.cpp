@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -95,18 +96,21 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
 
     // Subscribers first: every SUBACK must be in before any message is sent (§6).
     completion_counter subs_ready;
+    limits_recorder limits;
+    const bool v5 = cfg.version == mqtt::protocol_version::v5;
     const std::string filter = expand_topic(cfg.topic_template, cfg.run_id, "+", "0");
     for (std::uint32_t i = 0; i < cfg.subscribers; ++i) {
         worker& w = *workers[i % nthreads];
-        run_on(w, [&w, &subs_ready, &cfg, &filter, i] {
+        run_on(w, [&w, &subs_ready, &cfg, &filter, &limits, v5, i] {
             w.subs.push_back(std::make_unique<subscriber>(w, i));
             subscriber& s = *w.subs.back();
-            s.conn.connect([&s, &subs_ready, &cfg, &filter](std::error_code ec,
-                                                            const mqtt::net::bench_connack&) {
+            s.conn.connect([&s, &subs_ready, &cfg, &filter, &limits, v5](std::error_code ec,
+                                                                         const mqtt::net::bench_connack& ca) {
                 if (ec) {
                     subs_ready.done(ec);
                     return;
                 }
+                limits.note(ca, v5);
                 s.conn.subscribe(filter, cfg.sub_qos,
                                  [&subs_ready](std::error_code sec, const std::vector<mqtt::reason>& codes) {
                                      subs_ready.done(sec ? sec : suback_error(codes));
@@ -132,11 +136,12 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     std::atomic<bool> rm_known{cfg.version == mqtt::protocol_version::v5};
     for (std::uint32_t i = 0; i < cfg.publishers; ++i) {
         worker& w = *workers[i % nthreads];
-        run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, i] {
+        run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, &limits, v5, i] {
             w.pubs.push_back(std::make_unique<publisher>(w, i));
             publisher& p = *w.pubs.back();
-            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet](
+            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet, &limits, v5](
                                std::error_code ec, const mqtt::net::bench_connack& ca) {
+                if (!ec) limits.note(ca, v5);
                 // A payload the broker would refuse is a usage problem, not a benchmark result.
                 const std::size_t frame = 1 + 4 + 2 + p.topic.size() + 2 + 1 + p.payload.size();
                 if (!ec && ca.maximum_packet_size != 0 && frame > ca.maximum_packet_size) {
@@ -176,10 +181,15 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
             w.series.set_origin(w.ctx.ph.ws_stamp);
             for (auto& p : w.pubs) p->start();
             w.cpu_timer_start.wait_until(w.ctx.ph.window_start, [&w](bool ok) {
-                if (ok) w.stats.cpu_start_ns = thread_cpu_ns();
+                if (!ok) return;
+                w.stats.cpu_start_ns = thread_cpu_ns();
+                std::tie(w.stats.bytes_sent_start, w.stats.bytes_received_start) = w.wire_bytes();
             });
             w.cpu_timer_end.wait_until(w.ctx.ph.window_end, [&w](bool ok) {
-                if (ok) w.stats.cpu_end_ns = thread_cpu_ns();
+                if (!ok) return;
+                w.stats.cpu_end_ns = thread_cpu_ns();
+                std::tie(w.stats.bytes_sent_end, w.stats.bytes_received_end) = w.wire_bytes();
+                w.stats.bytes_end_taken = true;
             });
         });
     }
@@ -250,6 +260,11 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         worker& w = *wp;
         run_on(w, [&w, &closed] {
             w.tearing_down = true;
+            // An interrupted window ends now.
+            if (!w.stats.bytes_end_taken) {
+                std::tie(w.stats.bytes_sent_end, w.stats.bytes_received_end) = w.wire_bytes();
+                w.stats.bytes_end_taken = true;
+            }
             for (auto& p : w.pubs) {
                 p->finish();
                 p->timer.cancel();
@@ -272,6 +287,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     r.sent = sent;
     r.expected = expected;
     r.series = series.take();
+    r.limits = limits.take();
     double gen_cpu_s = 0;
     std::error_code closed_error;
     for (auto& wp : workers) {
@@ -291,6 +307,9 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         if (st.cpu_end_ns > st.cpu_start_ns)
             gen_cpu_s += static_cast<double>(st.cpu_end_ns - st.cpu_start_ns) / 1e9;
         if (!closed_error) closed_error = st.closed_error;
+        if (st.bytes_sent_end > st.bytes_sent_start) r.bytes_sent += st.bytes_sent_end - st.bytes_sent_start;
+        if (st.bytes_received_end > st.bytes_received_start)
+            r.bytes_received += st.bytes_received_end - st.bytes_received_start;
         for (auto& s : wp->subs) {
             for (std::size_t pid = 0; pid < s->streams.size(); ++pid) {
                 const auto& t = s->streams[pid];

@@ -255,6 +255,55 @@ worker::~worker() {
     stop_and_join();
 }
 
+std::pair<std::uint64_t, std::uint64_t> worker::wire_bytes() const {
+    std::uint64_t out = 0, in = 0;
+    for (const auto& p : pubs) {
+        out += p->conn.bytes_written();
+        in += p->conn.bytes_read();
+    }
+    for (const auto& s : subs) {
+        out += s->conn.bytes_written();
+        in += s->conn.bytes_read();
+    }
+    return {out, in};
+}
+
+void limits_recorder::note(const mqtt::net::bench_connack& ca, bool v5) {
+    const std::lock_guard lock(mu_);
+    if (seen_) return;
+    seen_ = true;
+    if (!v5) return;  // a 3.1.1 CONNACK carries no limits
+    const auto& a = ca.props;
+    broker_limits l;
+    const auto sent = [&l](const char* name, bool present) {
+        if (present) l.advertised.emplace_back(name);
+    };
+    l.receive_maximum = a.receive_maximum.value_or(65535);
+    sent("receive_maximum", a.receive_maximum.has_value());
+    l.maximum_packet_size = a.maximum_packet_size;
+    sent("maximum_packet_size", a.maximum_packet_size.has_value());
+    l.topic_alias_maximum = a.topic_alias_maximum.value_or(0);
+    sent("topic_alias_maximum", a.topic_alias_maximum.has_value());
+    l.maximum_qos = a.maximum_qos.value_or(2);
+    sent("maximum_qos", a.maximum_qos.has_value());
+    l.retain_available = a.retain_available.value_or(true);
+    sent("retain_available", a.retain_available.has_value());
+    l.wildcard_subscription_available = a.wildcard_subscription_available.value_or(true);
+    sent("wildcard_subscription_available", a.wildcard_subscription_available.has_value());
+    l.subscription_identifier_available = a.subscription_identifier_available.value_or(true);
+    sent("subscription_identifier_available", a.subscription_identifier_available.has_value());
+    l.shared_subscription_available = a.shared_subscription_available.value_or(true);
+    sent("shared_subscription_available", a.shared_subscription_available.has_value());
+    l.server_keep_alive = a.server_keep_alive;
+    sent("server_keep_alive", a.server_keep_alive.has_value());
+    limits_ = std::move(l);
+}
+
+std::optional<broker_limits> limits_recorder::take() {
+    const std::lock_guard lock(mu_);
+    return std::move(limits_);
+}
+
 void worker::start_thread() {
     thread = std::thread([this] {
         set_timer_slack_ns(1000);  // bench-method §3.2: 1 µs slack

@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <mqtt/net/bench_connection.hpp>
@@ -101,6 +102,9 @@ struct worker_stats {
     std::map<std::string, std::uint64_t> ack_failures;
     std::vector<std::uint64_t> per_second;
     std::uint64_t cpu_start_ns = 0, cpu_end_ns = 0;
+    // Wire bytes of this thread's clients at the window's start and end.
+    std::uint64_t bytes_sent_start = 0, bytes_sent_end = 0, bytes_received_start = 0, bytes_received_end = 0;
+    bool bytes_end_taken = false;
     std::error_code closed_error;  // first unexpected connection loss
 };
 
@@ -121,6 +125,21 @@ struct worker {
     second_recorder series;  // per-second counts for --series and the report
     std::atomic<std::uint32_t> pubs_done{0};
     bool tearing_down = false;
+
+    /// Totals of bytes_written() and bytes_read() over this thread's clients.
+    std::pair<std::uint64_t, std::uint64_t> wire_bytes() const;
+};
+
+/// The broker's limits from the first successful CONNACK of a run (any thread).
+class limits_recorder {
+public:
+    void note(const mqtt::net::bench_connack& ca, bool v5);
+    std::optional<broker_limits> take();
+
+private:
+    std::mutex mu_;
+    bool seen_ = false;
+    std::optional<broker_limits> limits_;
 };
 
 mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id);

@@ -71,6 +71,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
 
     std::vector<std::uint8_t> in;
     std::size_t in_len = 0;
+    std::uint64_t written_total = 0, read_total = 0;
     bool last_read_full = false;  // the last read filled the free space: grow
 
     bool open = false;
@@ -158,7 +159,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         write_in_flight = true;
         wrote_since_tick = true;
         asio::async_write(socket, asio::buffer(writing),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->written_total += n;
                               self->on_written(ec);
                           });
     }
@@ -199,6 +201,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         }
         last_read_full = n == in.size() - in_len;
         in_len += n;
+        read_total += n;
         std::size_t off = 0;
         while (!closed) {
             std::error_code fec;
@@ -341,6 +344,24 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         info.keep_alive = opts.keep_alive;
         if (auto ka = ca.props.get_int(property_id::server_keep_alive))
             info.keep_alive = static_cast<std::uint16_t>(*ka);
+        auto& adv = info.props;
+        const auto num = [&ca](property_id id) -> std::optional<std::uint32_t> {
+            if (auto v = ca.props.get_int(id)) return static_cast<std::uint32_t>(*v);
+            return std::nullopt;
+        };
+        const auto flag = [&num](property_id id) -> std::optional<bool> {
+            if (auto v = num(id)) return *v != 0;
+            return std::nullopt;
+        };
+        adv.receive_maximum = num(property_id::receive_maximum);
+        adv.maximum_packet_size = num(property_id::maximum_packet_size);
+        adv.topic_alias_maximum = num(property_id::topic_alias_maximum);
+        adv.maximum_qos = num(property_id::maximum_qos);
+        adv.server_keep_alive = num(property_id::server_keep_alive);
+        adv.retain_available = flag(property_id::retain_available);
+        adv.wildcard_subscription_available = flag(property_id::wildcard_subscription_available);
+        adv.subscription_identifier_available = flag(property_id::subscription_identifier_available);
+        adv.shared_subscription_available = flag(property_id::shared_subscription_available);
         is_connected = true;
         if (info.keep_alive > 0) arm_keepalive(info.keep_alive);
         if (connect_done) {
@@ -487,6 +508,14 @@ bool bench_connection::writable() const noexcept {
 
 std::size_t bench_connection::inflight() const noexcept {
     return impl_->inflight;
+}
+
+std::uint64_t bench_connection::bytes_written() const noexcept {
+    return impl_->written_total;
+}
+
+std::uint64_t bench_connection::bytes_read() const noexcept {
+    return impl_->read_total;
 }
 
 }  // namespace mqtt::net

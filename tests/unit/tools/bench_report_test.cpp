@@ -128,3 +128,62 @@ TEST_CASE("report QoS 1 loss is an error, QoS 0 loss is only reported") {
     CHECK(s["errors"].empty());
     CHECK(summary_text(s).find("ERROR") == std::string::npos);
 }
+
+TEST_CASE("report summary has bytes per second and the broker's advertised limits") {
+    auto r = open_run();
+    r.bytes_sent = 20 * 1'048'576;  // 1 MiB/s over the 20 s window
+    r.bytes_received = 20 * 2048;
+    broker_limits l;
+    l.receive_maximum = 20;
+    l.maximum_packet_size = 268435455;
+    l.topic_alias_maximum = 10;
+    l.maximum_qos = 1;
+    l.retain_available = false;
+    l.advertised = {"receive_maximum", "maximum_packet_size", "topic_alias_maximum", "maximum_qos",
+                    "retain_available"};
+    r.limits = l;
+    const auto s = make_summary(r);
+    CHECK(s["rates"]["bytes_sent"] == doctest::Approx(1'048'576.0));
+    CHECK(s["rates"]["bytes_received"] == doctest::Approx(2048.0));
+    CHECK(s["counts"]["bytes_sent"] == 20 * 1'048'576);
+    CHECK(s["counts"]["bytes_received"] == 20 * 2048);
+    const auto& b = s["broker_limits"];
+    REQUIRE(b.is_object());
+    for (const char* k : {"receive_maximum", "maximum_packet_size", "topic_alias_maximum", "maximum_qos",
+                          "retain_available", "wildcard_subscription_available",
+                          "subscription_identifier_available", "shared_subscription_available",
+                          "server_keep_alive", "advertised"}) {
+        CAPTURE(k);
+        CHECK(b.contains(k));
+    }
+    CHECK(b["receive_maximum"] == 20);
+    CHECK(b["maximum_packet_size"] == 268435455);
+    CHECK(b["topic_alias_maximum"] == 10);
+    CHECK(b["maximum_qos"] == 1);
+    CHECK(b["retain_available"] == false);
+    CHECK(b["shared_subscription_available"] == true);  // not sent: the spec default
+    CHECK(b["server_keep_alive"].is_null());
+    CHECK(b["advertised"].size() == 5);
+    // Round trip (merge and report read it back).
+    const auto back = limits_from_json(b);
+    REQUIRE(back.has_value());
+    CHECK(limits_json(back) == b);
+
+    const auto text = summary_text(s);
+    CHECK(text.find("bytes     sent 1.0 MiB/s  received 2.0 KiB/s") != std::string::npos);
+    CHECK(text.find("Receive Maximum 20, Maximum Packet Size 268435455, Topic Alias Maximum 10, Maximum QoS 1, "
+                    "Retain no") != std::string::npos);
+    CHECK(text.find("(advertised: receive_maximum maximum_packet_size") != std::string::npos);
+
+    // MQTT 3.1.1: nothing advertised, said so.
+    r.limits.reset();
+    r.settings.protocol = 311;
+    const auto s311 = make_summary(r);
+    CHECK(s311["broker_limits"].is_null());
+    CHECK(summary_text(s311).find("none advertised (MQTT 3.1.1)") != std::string::npos);
+    // The --hist-out dump carries both, so merge and report keep them.
+    r.limits = l;
+    const auto d = make_hist_dump(r);
+    CHECK(d["counts"]["bytes_sent"] == 20 * 1'048'576);
+    CHECK(d["broker_limits"] == b);
+}
