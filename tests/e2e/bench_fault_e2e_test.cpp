@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -292,6 +293,34 @@ TEST_CASE("bench reports wire bytes per second and the limits the broker adverti
     CHECK(s["rates"]["bytes_sent"].get<double>() == doctest::Approx(sent * frame).epsilon(0.1));
     CHECK(s["counts"]["bytes_received"].get<double>() ==
           doctest::Approx(s["counts"]["received"].get<double>() * frame).epsilon(0.1));
+}
+
+TEST_CASE("bench progress line: nothing when stderr is not a terminal, a live line when it is") {
+    // stderr is a pipe here: not one byte of progress, even with a TERM that could show it.
+    mq::test::process piped({MQ_BINARY, "bench", "e2e", "--json", "--warmup", "500ms", "--duration", "1500ms",
+                             "--rate", "1000", "-q", "1"},
+                            {{"TERM", "xterm"}});
+    const auto r = piped.wait(std::chrono::seconds(30));
+    REQUIRE(r.exit_code == 0);
+    CHECK_MESSAGE(r.err.empty(), r.err);
+    CHECK(nlohmann::json::parse(r.out)["type"] == "summary");
+
+    // On a pseudo-terminal (script(1) gives the child one) the line appears, with its fields.
+    if (std::system("command -v script >/dev/null 2>&1") != 0) {
+        MESSAGE("script(1) not installed: TTY progress not checked end to end");
+        return;
+    }
+    const std::string cmd = std::string(MQ_BINARY) +
+                            " bench e2e --warmup 500ms --duration 1500ms --rate 1000 -q 1 --json >/dev/null";
+    mq::test::process tty({"/usr/bin/script", "-qec", cmd, "/dev/null"}, {{"TERM", "xterm"}});
+    const auto t = tty.wait(std::chrono::seconds(30));
+    INFO("tty output: " << t.out);
+    CHECK(t.exit_code == 0);
+    CHECK(t.out.find("\r\033[K") != std::string::npos);
+    CHECK(t.out.find("window +") != std::string::npos);
+    CHECK(t.out.find("in-flight ") != std::string::npos);
+    CHECK(t.out.find("p99 ") != std::string::npos);
+    CHECK(t.out.find("errors 0") != std::string::npos);
 }
 
 TEST_CASE("bench latency percentiles move by a delay injected in the broker") {

@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -13,6 +11,7 @@
 
 #include <mqtt/codec/reason.hpp>
 
+#include "bench/progress.hpp"
 #include "bench/resources.hpp"
 #include "bench/series_sampler.hpp"
 #include "bench/workers.hpp"
@@ -211,11 +210,12 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         const bool acks_in = cfg.pub_qos == mqtt::qos::at_most_once || acked >= sent;
         return done == cfg.publishers && received >= expected && acks_in;
     };
-    // Progress (cli-contract §11): stderr TTY only, one line rewritten 4 times a second.
-    const char* term = std::getenv("TERM");
-    const bool progress = isatty(2) == 1 && term != nullptr && std::string_view(term) != "dumb";
-    std::uint64_t last_sent = 0, last_received = 0;
+    // Progress (bench-method §8): stderr TTY only, one line rewritten 4 times a second
+    // from the completed seconds of the series.
+    const bool progress = progress_wanted(2);
     auto next_progress = clock::now() + std::chrono::milliseconds(250);
+    const bool acked_qos = cfg.pub_qos != mqtt::qos::at_most_once;
+    const bool e2e = cfg.publishers > 0 && cfg.subscribers > 0;
     auto wait_phase = [&](clock::time_point until, const char* phase) {
         while (clock::now() < until) {
             if (!sleep_until(std::min({until, next_progress, series.next_due()}), interrupted)) return false;
@@ -223,13 +223,27 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
             if (clock::now() < next_progress) continue;
             next_progress += std::chrono::milliseconds(250);
             if (!progress) continue;
-            totals();
-            const double t = std::chrono::duration<double>(clock::now() - ph.window_start).count();
-            const std::string line =
-                fmt::format("\r\033[K{} {:+.1f}s  sent {}/s  received {}/s  in window: sent {} received {}",
-                            phase, t, (sent - last_sent) * 4, (received - last_received) * 4, sent, received);
-            last_sent = sent;
-            last_received = received;
+            const auto& run = series.totals();
+            progress_state st;
+            st.phase = phase;
+            st.elapsed_s = std::chrono::duration<double>(clock::now() - ph.window_start).count();
+            if (run.last) {
+                st.sent_per_s = static_cast<double>(run.last->sent) / run.last->span_s;
+                st.received_per_s = static_cast<double>(run.last->received) / run.last->span_s;
+                st.connections = run.last->connections.value_or(0);
+            } else {
+                st.connections = cfg.publishers + cfg.subscribers;
+            }
+            if (acked_qos) {
+                st.in_flight = run.sent - std::min(run.sent, run.acked);
+            } else if (e2e) {
+                const std::uint64_t due = run.sent * cfg.subscribers;
+                st.in_flight = due - std::min(due, run.received);
+            }
+            if (cfg.rate && run.latency.count() > 0)
+                st.p99_us = static_cast<double>(run.latency.percentile(0.99)) / 1000.0;
+            st.errors = run.errors;
+            const std::string line = "\r\033[K" + progress_text(st);
             (void)!::write(2, line.data(), line.size());
         }
         return true;

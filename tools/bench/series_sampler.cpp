@@ -121,8 +121,15 @@ void series_sampler::complete(std::int64_t sec, const std::atomic<bool>& interru
     closed_ += c.closed;
     p.connections = connections_ - std::min(connections_, closed_);
     if (cfg_.rate) set_latency(p, latency);
+    running_.sent += c.sent;
+    running_.acked += c.acked;
+    running_.received += c.received;
+    running_.errors += c.errors;
+    if (sec == 0) running_.latency = histogram{};  // "so far" means the window once it started
+    running_.latency.merge(latency);
     resources_.sample(p);
     if (cfg_.on_second) cfg_.on_second(p);
+    running_.last = p;
     points_.push_back(std::move(p));
 }
 

@@ -41,6 +41,14 @@ public:
     clock::time_point next_due() const;
     std::vector<series_point> take() { return std::move(points_); }
 
+    /// Running totals over the completed seconds, for the progress line.
+    struct running {
+        std::uint64_t sent = 0, acked = 0, received = 0, errors = 0;
+        histogram latency;  // warm-up seconds until the window starts, then the window's
+        std::optional<series_point> last;
+    };
+    const running& totals() const noexcept { return running_; }
+
 private:
     void complete(std::int64_t sec, const std::atomic<bool>& interrupted);
 
@@ -52,6 +60,7 @@ private:
     std::int64_t next_sec_, last_sec_;
     resource_sampler resources_;
     std::vector<series_point> points_;
+    running running_;
 };
 
 }  // namespace mq::tools::bench::detail
