@@ -40,7 +40,8 @@ struct bench_cli {
     int sub_qos = -1;
     std::string topic = "mq-bench/{run}/{pub}";
     std::string payload = "64", rate = "max", window = "100", max_unsent = "64KiB";
-    std::string warmup = "5s", duration = "20s", drain = "5s", hold = "10s";
+    std::string warmup = "5s", duration, drain = "5s", hold = "10s";  // duration: 20s, 24h with --count
+    std::string count, shared_group;
     std::string connect_rate = "1000", connect_concurrency = "100", threads = "1";
     std::string clock = "monotonic", run_id;
     bool json = false;
@@ -116,6 +117,10 @@ bench_config make_config(const bench_cli& o) {
     std::uint64_t pubs = 1, subs = 1;
     if (c.scenario == "fan-in") pubs = 10;
     if (c.scenario == "fan-out") subs = 10;
+    if (c.scenario == "shared") {
+        pubs = 10;
+        subs = 2;
+    }
     if (c.scenario == "pub") subs = 0;
     if (c.scenario == "sub") pubs = 0;
     if (!o.publishers.empty()) pubs = count_arg("publishers", o.publishers, 0, 100000);
@@ -123,7 +128,7 @@ bench_config make_config(const bench_cli& o) {
     if (c.scenario == "pub" && subs != 0) usage("bench pub has no subscribers; use e2e");
     if (c.scenario == "sub" && pubs != 0)
         usage("bench sub has no publishers; run bench pub with the same --run-id");
-    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out") &&
+    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out" || c.scenario == "shared") &&
         (pubs == 0 || subs == 0)) {
         usage("e2e needs at least one publisher and one subscriber");
     }
@@ -146,7 +151,13 @@ bench_config make_config(const bench_cli& o) {
     if (!unsent || *unsent < 1024) usage("--max-unsent: a size of at least 1KiB");
     c.max_unsent = *unsent;
     c.warmup = duration_arg("warmup", o.warmup);
-    c.duration = duration_arg("duration", o.duration);
+    if (!o.count.empty()) {
+        if (c.scenario == "sub" || c.scenario == "conn")
+            usage("--count: counts published messages; not for bench " + c.scenario);
+        c.count = count_arg("count", o.count, std::max<std::uint64_t>(c.publishers, 1), UINT64_MAX / 2);
+    }
+    // With --count the window ends at the count; --duration, if given, caps it.
+    c.duration = duration_arg("duration", o.duration.empty() ? (c.count ? "24h" : "20s") : o.duration);
     if (c.duration < std::chrono::milliseconds(100)) usage("--duration: at least 100ms");
     c.drain = duration_arg("drain", o.drain);
     c.hold = duration_arg("hold", o.hold);
@@ -154,9 +165,19 @@ bench_config make_config(const bench_cli& o) {
     c.connect_concurrency =
         static_cast<std::uint32_t>(count_arg("connect-concurrency", o.connect_concurrency, 1, 1'000'000));
     c.threads = static_cast<std::uint32_t>(count_arg("threads", o.threads, 1, 256));
-    c.topic_template = o.topic;
-    if (c.topic_template.find('#') != std::string::npos || c.topic_template.find('+') != std::string::npos) {
-        usage("--topic: a template may not contain + or #");
+    std::string terr;
+    auto tmpl = topic_template::parse(o.topic, terr);
+    if (!tmpl) usage(terr);
+    if (c.subscribers > 0) {
+        if (auto why = tmpl->filter_problem()) usage(*why);
+    }
+    c.topic = std::move(*tmpl);
+    c.shared_group = o.shared_group;
+    if (c.scenario == "shared" && c.shared_group.empty()) c.shared_group = "mq-bench";
+    if (!c.shared_group.empty()) {
+        if (c.shared_group.find_first_of("/+#") != std::string::npos)
+            usage("--shared-group: a name without '/', '+' or '#'");
+        if (c.subscribers == 0) usage("--shared-group: needs subscribers");
     }
     c.nodelay = !o.no_nodelay;
     c.bind_address = o.bind_address;
@@ -310,8 +331,8 @@ void add_bench_command(CLI::App& app) {
     auto o = std::make_shared<bench_cli>();
     auto* cmd =
         app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
-    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge, report")
-        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge", "report"}));
+    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, shared, conn, merge, report")
+        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "shared", "conn", "merge", "report"}));
     cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries or --hist-out files");
     cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
     cmd->add_option("-p,--port", o->port, "Broker port (1883)");
@@ -327,17 +348,20 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("--clients", o->clients, "conn: clients to connect (100)");
     cmd->add_option("-q,--qos", o->qos, "Publish QoS")->check(CLI::Range(0, 2));
     cmd->add_option("--sub-qos", o->sub_qos, "Subscription QoS (default: -q)")->check(CLI::Range(0, 2));
-    cmd->add_option("--topic", o->topic, "Topic template with {run} {pub} {sub}");
+    cmd->add_option("--topic", o->topic, "Topic template: {run} run id, %i client index, %c counter (%% is %)");
+    cmd->add_option("--shared-group,--share", o->shared_group,
+                    "Subscribers share $share/NAME/filter (shared: mq-bench); loss counted per group");
+    cmd->add_option("--count", o->count, "End the window after N messages over all publishers");
     cmd->add_option("--payload-size", o->payload, "Payload bytes, at least 40 (64)");
     cmd->add_option("--rate", o->rate, "Aggregate msg/s (open loop, latency) or max (closed loop)");
     cmd->add_option("--window", o->window, "QoS 1/2 in-flight messages per publisher (100)");
     cmd->add_option("--max-unsent", o->max_unsent, "QoS 0 closed loop: unsent bytes per publisher (64KiB)");
     cmd->add_option("--warmup", o->warmup, "Warm-up, not recorded (5s)");
-    cmd->add_option("--duration", o->duration, "Measurement window (20s)");
+    cmd->add_option("--duration", o->duration, "Measurement window (20s; with --count, its cap)");
     cmd->add_option("--drain", o->drain, "Wait for outstanding messages (5s)");
     cmd->add_option("--hold", o->hold, "conn: hold connections (10s)");
-    cmd->add_option("--connect-rate", o->connect_rate, "conn: connections per second (1000)");
-    cmd->add_option("--connect-concurrency", o->connect_concurrency, "conn: handshakes in flight (100)");
+    cmd->add_option("--connect-rate", o->connect_rate, "Clients started per second, every scenario (1000)");
+    cmd->add_option("--connect-concurrency", o->connect_concurrency, "Handshakes in flight at most (100)");
     cmd->add_option("--threads", o->threads, "Generator threads (1)");
     cmd->add_option("--clock", o->clock, "monotonic or wall")->check(CLI::IsMember({"monotonic", "wall"}));
     cmd->add_option("--run-id", o->run_id, "Run id, 8 hex digits (random)");

@@ -61,6 +61,9 @@ json settings_json(const bench_settings& s) {
               {"warmup_s", s.warmup_s},
               {"duration_s", s.duration_s},
               {"clock", s.clock}};
+    j["topic"] = s.topic;
+    j["connect_rate"] = s.connect_rate;
+    if (s.count) j["count"] = *s.count;
     if (s.clients != 0) j["clients"] = s.clients;
     if (!s.receive_maximum_known) j["effective_window_note"] = "MQTT 3.1.1: broker limit unknown";
     if (s.embedded_broker) j["embedded_broker"] = true;
@@ -234,6 +237,7 @@ json make_summary(const run_result& r) {
                 {"machine_busy_pct", rounded(r.cpu.machine_busy_pct)}};
     json notes = json::array();
     if (!open) notes.push_back("closed-loop run");
+    for (const auto& n : r.notes) notes.push_back(n);
     // bench-method §5: QoS 0 loss is reported; at QoS 1/2 it is an error.
     json errors = json::array();
     if (r.settings.qos > 0 && r.lost > 0) {
@@ -260,6 +264,11 @@ json make_summary(const run_result& r) {
                 {"broker_bytes_per_conn", rounded(r.broker_bytes_per_conn)}}},
               {"cpu", std::move(cpu)},
               {"broker_limits", limits_json(r.limits)},
+              {"shared", r.shared ? json{{"group", r.shared->group},
+                                         {"members", r.shared->members},
+                                         {"min_share", rounded(r.shared->min_share)},
+                                         {"max_share", rounded(r.shared->max_share)}}
+                                  : json(nullptr)},
               {"generator_bound", r.generator_bound},
               {"noisy", r.noisy},
               {"notes", std::move(notes)},
@@ -306,11 +315,12 @@ std::string summary_text(const json& s) {
     std::string rate =
         open ? fmt::format("open loop {} msg/s", fmt_num(st["rate"])) : std::string("closed loop");
     if (!open && st.value("qos", 0) > 0) rate += fmt::format(", window {}", fmt_num(st["effective_window"]));
-    out += fmt::format("mq bench {}  run {}  {}  QoS {}  {} B  {} -> {}  MQTT {}  {}  {:.1f} s window\n",
+    const double ws = s.value("window_s", 0.0);
+    out += fmt::format("mq bench {}  run {}  {}  QoS {}  {} B  {} -> {}  MQTT {}  {}  {} s window\n",
                        s.value("scenario", "?"), s.value("run_id", "?"), rate, fmt_num(st["qos"]),
                        fmt_num(st["payload"]), fmt_num(st["publishers"]), fmt_num(st["subscribers"]),
                        st.value("protocol", 5) == 5 ? "5" : "3.1.1", st.value("url", ""),
-                       s.value("window_s", 0.0));
+                       ws >= 10 || ws == 0 ? fmt::format("{:.1f}", ws) : fmt::format("{:.3g}", ws));
     std::string ratio = "-";
     if (rt["delivered_ratio"].is_number()) ratio = fmt::format("{:.6f}", rt["delivered_ratio"].get<double>());
     out += fmt::format(
@@ -331,6 +341,13 @@ std::string summary_text(const json& s) {
                            fmt_num(c["lost"]), fmt_num(st["qos"]));
     }
     if (!c["ack_failures"].empty()) out += fmt::format("  ack failures {}\n", c["ack_failures"].dump());
+    if (s.contains("shared") && s["shared"].is_object()) {
+        const json& sh = s["shared"];
+        out += fmt::format("  shared    group {} of {} members: loss counted per (publisher, group); member share "
+                           "min {} max {}\n",
+                           sh.value("group", "?"), fmt_num(sh["members"]), fmt_num(sh["min_share"]),
+                           fmt_num(sh["max_share"]));
+    }
     if (s["latency_us"].is_object()) {
         out += "  latency (us; intended = from intended send time, coordinated-omission corrected)\n";
         out += latency_line("intended", s["latency_us"]["intended"]);
@@ -367,6 +384,12 @@ std::string summary_text(const json& s) {
             out += fmt::format("  INVALID: {}\n", why.get<std::string>());
     }
     if (s.value("interrupted", false)) out += "  interrupted: partial results\n";
+    if (const auto it = s.find("notes"); it != s.end() && it->is_array()) {
+        for (const auto& n : *it) {
+            if (n.is_string() && n.get<std::string>() != "closed-loop run")
+                out += "  note: " + n.get<std::string>() + "\n";
+        }
+    }
     for (const auto& g : s["gates"]) {
         out += fmt::format("  gate {}: {}\n", g.value("expr", ""),
                            g.value("passed", false) ? "passed" : "FAILED");

@@ -30,6 +30,9 @@ struct bench_settings {
     bool nodelay = true;
     bool tls = false;
     std::uint32_t threads = 1;
+    std::string topic = "mq-bench/{run}/{pub}";  // --topic template
+    std::optional<std::uint64_t> count;          // --count
+    std::uint32_t connect_rate = 1000;           // clients started per second
     double warmup_s = 5;
     double duration_s = 20;
     std::string clock = "monotonic";
@@ -50,6 +53,14 @@ struct broker_limits {
     bool shared_subscription_available = true;
     std::optional<std::uint32_t> server_keep_alive;  // nullopt: ours applies
     std::vector<std::string> advertised;              // property names as in the summary
+};
+
+/// A shared subscription's group (bench-method §2 `shared`): members and the
+/// smallest and largest share of the group's deliveries one member got.
+struct shared_result {
+    std::string group;
+    std::uint32_t members = 0;
+    std::optional<double> min_share, max_share;
 };
 
 struct cpu_usage {
@@ -86,6 +97,8 @@ struct run_result {
     std::optional<double> broker_bytes_per_conn;  // conn with --broker-pid: RSS growth / clients
 
     std::optional<broker_limits> limits;  // nullopt: MQTT 3.1.1 (none advertised) or no CONNACK
+    std::optional<shared_result> shared;  // subscribers in a shared subscription
+    std::vector<std::string> notes;       // besides "closed-loop run"
 
     cpu_usage cpu;
     bool generator_bound = false;

@@ -39,6 +39,8 @@ public:
     void poll(const std::atomic<bool>& interrupted);
     /// When the next second ends (far future once the series is complete).
     clock::time_point next_due() const;
+    /// The window ends at `end` instead (--count reached): the series stops there.
+    void end_window(clock::time_point end);
     std::vector<series_point> take() { return std::move(points_); }
 
     /// Running totals over the completed seconds, for the progress line.
@@ -58,6 +60,7 @@ private:
     std::uint64_t connections_;
     std::uint64_t closed_ = 0;
     std::int64_t next_sec_, last_sec_;
+    clock::time_point window_end_;
     resource_sampler resources_;
     std::vector<series_point> points_;
     running running_;

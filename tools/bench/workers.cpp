@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "bench/workers.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "bench/payload_header.hpp"
@@ -22,6 +24,23 @@ void completion_counter::done(std::error_code ec) {
     ++count_;
     if (ec && !first_) first_ = ec;
     cv_.notify_all();
+}
+
+std::error_code completion_counter::error() {
+    const std::lock_guard lock(mu_);
+    return first_;
+}
+
+arrival group_streams::observe(std::uint32_t publisher, std::uint64_t seq) {
+    const std::lock_guard lock(mu_);
+    if (publisher >= by_pub_.size()) {
+        by_pub_.resize(publisher + 1);
+        first_seq_.resize(publisher + 1, UINT64_MAX);
+    }
+    auto& t = by_pub_[publisher];
+    if (!t) t = std::make_unique<loss_tracker>();
+    first_seq_[publisher] = std::min(first_seq_[publisher], seq);
+    return t->observe(seq);
 }
 
 std::error_code completion_counter::wait(std::size_t n, const std::atomic<bool>& interrupted) {
@@ -62,7 +81,8 @@ void lost_connection(worker& w, std::error_code ec) {
 publisher::publisher(worker& wk, std::uint32_t i)
     : w(wk),
       index(i),
-      topic(expand_topic(wk.ctx.cfg->topic_template, wk.ctx.cfg->run_id, std::to_string(i), "0")),
+      topic(wk.ctx.cfg->topic.topic(wk.ctx.cfg->run_id, i, 0)),
+      per_message_topic(wk.ctx.cfg->topic.per_message()),
       payload(std::max<std::uint64_t>(wk.ctx.cfg->payload, payload_header_size)),
       conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i)),
            mqtt::net::bench_handlers{nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
@@ -78,6 +98,10 @@ publisher::publisher(worker& wk, std::uint32_t i)
       timer(wk.loop) {
     fill_padding(payload);
     if (w.ctx.cfg->pub_qos != mqtt::qos::at_most_once) intended_by_id.assign(65536, 0);
+    if (const auto& n = w.ctx.cfg->count) {
+        const std::uint32_t pubs = std::max<std::uint32_t>(w.ctx.cfg->publishers, 1);
+        quota = *n / pubs + (i < *n % pubs ? 1 : 0);
+    }
 }
 
 void publisher::start() {
@@ -103,16 +127,20 @@ void publisher::send(std::int64_t intended) {
     encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq,
                                  static_cast<std::uint64_t>(intended), static_cast<std::uint64_t>(actual)},
                   payload);
+    if (per_message_topic) ctx.cfg->topic.expand(topic, ctx.cfg->run_id, index, seq);
     const std::uint16_t id = conn.publish(topic, payload, ctx.cfg->pub_qos);
     if (id != 0) intended_by_id[id] = intended;
     ++seq;
     ++w.series.at(actual).sent;
     if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
-        sent_in_window.store(sent_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        const std::uint64_t n = sent_in_window.load(std::memory_order_relaxed) + 1;
+        sent_in_window.store(n, std::memory_order_relaxed);
         if (ctx.pace) {
             w.stats.send_lag.record_signed(actual - intended);
             if (ctx.pace->is_overrun(actual - intended)) ++w.stats.overruns;
         }
+        last_send.store(actual, std::memory_order_relaxed);
+        if (n >= quota) finish();  // --count reached
     }
 }
 
@@ -214,18 +242,23 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
         if (timed) w.series.latency(now, now - intended);
         return;
     }
-    if (h->publisher_id >= streams.size()) {
-        if (h->publisher_id > 1'000'000) {
-            ++w.stats.foreign;
-            return;
-        }
-        streams.resize(h->publisher_id + 1);
-        first_seq.resize(h->publisher_id + 1, UINT64_MAX);
+    if (h->publisher_id > 1'000'000) {
+        ++w.stats.foreign;
+        return;
     }
-    auto& s = streams[h->publisher_id];
-    if (!s) s = std::make_unique<loss_tracker>();
-    first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
-    const arrival a = s->observe(h->sequence);
+    arrival a;
+    if (ctx.group) {
+        a = ctx.group->observe(h->publisher_id, h->sequence);  // one stream per (publisher, group)
+    } else {
+        if (h->publisher_id >= streams.size()) {
+            streams.resize(h->publisher_id + 1);
+            first_seq.resize(h->publisher_id + 1, UINT64_MAX);
+        }
+        auto& s = streams[h->publisher_id];
+        if (!s) s = std::make_unique<loss_tracker>();
+        first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
+        a = s->observe(h->sequence);
+    }
     if (a == arrival::duplicate) ++w.series.at(now).duplicates;
     if (a == arrival::duplicate || a == arrival::late) return;
     {

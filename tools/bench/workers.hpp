@@ -31,12 +31,28 @@ struct phases {
     std::int64_t t0_stamp = 0, ws_stamp = 0, we_stamp = 0;
 };
 
+/// Loss accounting of a shared subscription (bench-method §5): one stream per
+/// (publisher, group), fed by every member of the group from any thread.
+class group_streams {
+public:
+    arrival observe(std::uint32_t publisher, std::uint64_t seq);
+    /// Called after the threads are joined.
+    const std::vector<std::unique_ptr<loss_tracker>>& streams() const noexcept { return by_pub_; }
+    const std::vector<std::uint64_t>& first_seq() const noexcept { return first_seq_; }
+
+private:
+    std::mutex mu_;
+    std::vector<std::unique_ptr<loss_tracker>> by_pub_;
+    std::vector<std::uint64_t> first_seq_;
+};
+
 /// Read-only for the workers once the run starts.
 struct run_context {
     const bench_config* cfg = nullptr;
     std::uint32_t clock_domain = 0;
     std::optional<pacing> pace;
     phases ph;
+    group_streams* group = nullptr;  // shared subscription: the group's streams
     std::int64_t stamp_now() const noexcept;
 };
 
@@ -44,6 +60,8 @@ struct run_context {
 class completion_counter {
 public:
     void done(std::error_code ec);
+    /// The first error so far.
+    std::error_code error();
     /// Waits until `n` completions or an error; returns the first error.
     std::error_code wait(std::size_t n, const std::atomic<bool>& interrupted);
 
@@ -69,11 +87,14 @@ struct publisher {
     worker& w;
     std::uint32_t index;
     std::string topic;
+    bool per_message_topic = false;  // the template has %c: a topic per message
     std::vector<std::uint8_t> payload;
     mqtt::net::bench_connection conn;
     mqtt::net::bench_timer timer;
     std::uint64_t seq = 0;
     std::uint16_t window = 100;
+    std::uint64_t quota = UINT64_MAX;          // --count: this publisher's share of the window's messages
+    std::atomic<std::int64_t> last_send{0};    // stamp of the last send in the window
     std::vector<std::int64_t> intended_by_id;  // QoS 1/2: packet id -> intended stamp
     bool done = false;
     bool waiting = false;  // QoS 1/2 window full at the due time
