@@ -46,6 +46,7 @@ complete -c mq -n '__fish_seen_subcommand_from bench' -l report -r -F -d 'Write 
 complete -c mq -n '__fish_seen_subcommand_from bench' -l run-id -r -f -d 'Run id, 8 hex digits (random)'
 complete -c mq -n '__fish_seen_subcommand_from bench' -l series -r -F -d 'Write one record per second to FILE (NDJSON, or CSV for .csv)'
 complete -c mq -n '__fish_seen_subcommand_from bench' -l shared-group -l share -r -f -d 'Subscribers share share/NAME/filter (shared mq-bench); loss counted...'
+complete -c mq -n '__fish_seen_subcommand_from bench' -l source-ip -r -f -d 'Bind clients round-robin to these source addresses A,B,... or an IP...'
 complete -c mq -n '__fish_seen_subcommand_from bench' -l sub-qos -r -f -d 'Subscription QoS (default -q)'
 complete -c mq -n '__fish_seen_subcommand_from bench' -l subscribers -r -f -d 'Subscribers (1; fan-out 10)'
 complete -c mq -n '__fish_seen_subcommand_from bench' -l threads -r -f -d 'Generator threads (1)'

@@ -2,9 +2,12 @@
 // `mq bench` topic templates (%i, %c), shared subscriptions, --count and the
 // client ramp-up (--connect-rate) on real runs (issue 5, cli-contract.md §8).
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -139,4 +142,67 @@ TEST_CASE("bench ramps clients up at --connect-rate in e2e too") {
     CHECK(slow["settings"]["connect_rate"] == 20);
     CHECK(slow["connect"]["ok"] == 20);
     CHECK(fast["connect"]["ok"] == 20);
+}
+
+namespace {
+
+// Local IPv4 addresses of the established TCP connections to `port` (/proc/net/tcp).
+std::set<std::string> sources_to(std::uint16_t port) {
+    std::set<std::string> out;
+    std::ifstream f("/proc/net/tcp");
+    std::string line;
+    std::getline(f, line);  // header
+    while (std::getline(f, line)) {
+        std::istringstream in(line);
+        std::string slot, local, remote, state;
+        in >> slot >> local >> remote >> state;
+        if (state != "01" || remote.size() < 13) continue;  // ESTABLISHED
+        if (std::stoul(remote.substr(9), nullptr, 16) != port) continue;
+        const unsigned long a = std::stoul(local.substr(0, 8), nullptr, 16);  // little-endian on x86
+        out.insert(std::to_string(a & 0xFF) + "." + std::to_string((a >> 8) & 0xFF) + "." +
+                   std::to_string((a >> 16) & 0xFF) + "." + std::to_string(a >> 24));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("bench --source-ip spreads the connections over several loopback source addresses") {
+    mq::test::e2e_broker broker;
+    mq::test::process bench(mq::test::mq_cmd(
+        {"bench", "e2e", "-h", "127.0.0.1", "-p", broker.port_text(), "--source-ip", "127.0.0.2,127.0.0.3",
+         "--publishers", "2", "--subscribers", "2", "--rate", "1000", "--warmup", "1s", "--duration", "1s",
+         "--json"}));
+    std::set<std::string> seen;
+    for (int i = 0; i < 30 && seen.size() < 2; ++i) {
+        std::this_thread::sleep_for(100ms);
+        seen = sources_to(broker.port());
+    }
+    const auto r = bench.wait(30s);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(seen == std::set<std::string>{"127.0.0.2", "127.0.0.3"});
+    const auto s = json::parse(r.out);
+    CHECK(s["settings"]["source_ips"] == json::array({"127.0.0.2", "127.0.0.3"}));
+    CHECK(s["counts"]["lost"] == 0);
+    CHECK(s["counts"]["received"].get<int>() >= 1900);  // 2 subscribers x ~1000
+    CHECK(run_mq({"bench", "e2e", "--source-ip", "127.0.0.2", "-A", "127.0.0.3"}).exit_code == 64);
+    CHECK(run_mq({"bench", "e2e", "--source-ip", "not-an-ip"}).exit_code == 64);
+}
+
+TEST_CASE("bench pre-flight refuses more clients than one source address has local ports") {
+    std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+    unsigned low = 0, high = 0;
+    REQUIRE(static_cast<bool>(f >> low >> high));
+    const std::string clients = std::to_string(high - low + 1 + 100);
+    const auto r = run_mq({"bench", "conn", "-h", "127.0.0.1", "-p", "1", "--clients", clients}, {}, 20s);
+    CHECK(r.exit_code == 78);
+    CHECK(r.err.find("ip_local_port_range") != std::string::npos);
+    CHECK(r.err.find("--source-ip") != std::string::npos);
+    CHECK(r.out.empty());
+    // Two source addresses pass this check (what comes next depends on the descriptor limit).
+    const auto two = run_mq({"bench", "conn", "-h", "127.0.0.1", "-p", "1", "--clients", clients, "--source-ip",
+                             "127.0.0.1,127.0.0.2", "--connect-rate", "1000000", "--hold", "0s"},
+                            {}, 60s);
+    CHECK(two.err.find("ip_local_port_range") == std::string::npos);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "bench/bench_command.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "bench/resources.hpp"
 #include "bench/scenario.hpp"
 #include "bench/series.hpp"
+#include "bench/source_ips.hpp"
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
@@ -41,7 +43,7 @@ struct bench_cli {
     std::string topic = "mq-bench/{run}/{pub}";
     std::string payload = "64", rate = "max", window = "100", max_unsent = "64KiB";
     std::string warmup = "5s", duration, drain = "5s", hold = "10s";  // duration: 20s, 24h with --count
-    std::string count, shared_group;
+    std::string count, shared_group, source_ip;
     std::string connect_rate = "1000", connect_concurrency = "100", threads = "1";
     std::string clock = "monotonic", run_id;
     bool json = false;
@@ -181,6 +183,13 @@ bench_config make_config(const bench_cli& o) {
     }
     c.nodelay = !o.no_nodelay;
     c.bind_address = o.bind_address;
+    if (!o.source_ip.empty()) {
+        if (!o.bind_address.empty()) usage("-A/--bind-address and --source-ip cannot be combined");
+        std::string err;
+        auto ips = parse_source_ips(o.source_ip, err);
+        if (!ips) usage(err);
+        c.source_ips = std::move(*ips);
+    }
     c.wall_clock = o.clock == "wall";
     if (!o.username.empty()) c.username = o.username;
     if (!o.password.empty()) c.password = o.password;
@@ -285,6 +294,11 @@ int run_bench_command(const bench_cli& o) {
     }
     const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
     const bool embedded = o.host.empty() && o.port.empty() && o.url.empty();
+    // Pre-flight (bench-method §6): local ports per source address, then descriptors.
+    if (const auto range = read_port_range()) {
+        if (auto err = check_port_range(clients, std::max<std::size_t>(cfg.source_ips.size(), 1), *range))
+            throw std::system_error(make_error_code(tool_error::config), *err);
+    }
     if (auto err = ensure_fd_limit(clients * (embedded ? 2 : 1) + 64)) {
         throw std::system_error(make_error_code(tool_error::config), *err);
     }
@@ -341,6 +355,8 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-u,--username", o->username, "User name");
     cmd->add_option("-P,--password", o->password, "Password");
     cmd->add_option("-A,--bind-address", o->bind_address, "Local source address");
+    cmd->add_option("--source-ip", o->source_ip,
+                    "Bind clients round-robin to these source addresses: A,B,... or an IPv4 block A/N");
     cmd->add_flag("--nodelay", o->nodelay, "TCP_NODELAY (default)");
     cmd->add_flag("--no-nodelay", o->no_nodelay, "Leave Nagle's algorithm on");
     cmd->add_option("--publishers", o->publishers, "Publishers (1; fan-in 10)");

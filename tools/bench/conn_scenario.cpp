@@ -57,7 +57,7 @@ struct conn_state {
     void connect_one(std::uint32_t k) {
         ++in_flight;
         auto c = std::make_unique<mqtt::net::bench_connection>(
-            *loop, client_options(*cfg, fmt::format("mqb-{:08x}-c{}", cfg->run_id, k)),
+            *loop, client_options(*cfg, fmt::format("mqb-{:08x}-c{}", cfg->run_id, k), k),
             mqtt::net::bench_handlers{nullptr, nullptr, nullptr, [this](std::error_code ec) {
                                           if (tearing_down) return;
                                           ++failed["lost: " + ec.message()];

@@ -64,6 +64,7 @@ json settings_json(const bench_settings& s) {
     j["topic"] = s.topic;
     j["connect_rate"] = s.connect_rate;
     if (s.count) j["count"] = *s.count;
+    if (!s.source_ips.empty()) j["source_ips"] = s.source_ips;
     if (s.clients != 0) j["clients"] = s.clients;
     if (!s.receive_maximum_known) j["effective_window_note"] = "MQTT 3.1.1: broker limit unknown";
     if (s.embedded_broker) j["embedded_broker"] = true;

@@ -33,6 +33,7 @@ struct bench_settings {
     std::string topic = "mq-bench/{run}/{pub}";  // --topic template
     std::optional<std::uint64_t> count;          // --count
     std::uint32_t connect_rate = 1000;           // clients started per second
+    std::vector<std::string> source_ips;         // --source-ip, round-robin
     double warmup_s = 5;
     double duration_s = 20;
     std::string clock = "monotonic";

@@ -445,6 +445,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     s.topic = cfg.topic.text();
     s.count = cfg.count;
     s.connect_rate = cfg.connect_rate;
+    s.source_ips = cfg.source_ips;
     s.warmup_s = std::chrono::duration<double>(cfg.warmup).count();
     s.duration_s = std::chrono::duration<double>(cfg.duration).count();
     s.clock = cfg.wall_clock ? "wall" : "monotonic";

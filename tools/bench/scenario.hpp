@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <mqtt/codec/types.hpp>
 
@@ -24,6 +25,8 @@ struct bench_config {
     std::uint16_t port = 1883;
     std::string url;  // for the report
     std::string bind_address;
+    /// --source-ip: client k binds to source_ips[k % size] (subscribers first, then publishers).
+    std::vector<std::string> source_ips;
     mqtt::protocol_version version = mqtt::protocol_version::v5;
     mqtt::qos pub_qos = mqtt::qos::at_most_once;
     mqtt::qos sub_qos = mqtt::qos::at_most_once;

@@ -51,11 +51,12 @@ std::error_code completion_counter::wait(std::size_t n, const std::atomic<bool>&
     return first_;
 }
 
-mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id) {
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id,
+                                                   std::uint64_t client) {
     mqtt::net::bench_connection_options o;
     o.host = cfg.host;
     o.port = cfg.port;
-    o.bind_address = cfg.bind_address;
+    o.bind_address = cfg.source_ips.empty() ? cfg.bind_address : cfg.source_ips[client % cfg.source_ips.size()];
     o.version = cfg.version;
     o.client_id = client_id;
     o.nodelay = cfg.nodelay;
@@ -84,7 +85,9 @@ publisher::publisher(worker& wk, std::uint32_t i)
       topic(wk.ctx.cfg->topic.topic(wk.ctx.cfg->run_id, i, 0)),
       per_message_topic(wk.ctx.cfg->topic.per_message()),
       payload(std::max<std::uint64_t>(wk.ctx.cfg->payload, payload_header_size)),
-      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i)),
+      conn(wk.loop,
+           client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i),
+                          std::uint64_t{wk.ctx.cfg->subscribers} + i),
            mqtt::net::bench_handlers{nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
                                      [this] {
                                          if (!w.ctx.pace && !done &&
@@ -215,7 +218,7 @@ void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
 subscriber::subscriber(worker& wk, std::uint32_t i)
     : w(wk),
       index(i),
-      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i)),
+      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i), i),
            mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr,
                                      nullptr,
                                      [this](std::error_code ec) {

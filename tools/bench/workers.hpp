@@ -163,6 +163,8 @@ private:
     std::optional<broker_limits> limits_;
 };
 
-mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id);
+/// Options of client number `client` of the run (its --source-ip is chosen round-robin).
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id,
+                                                   std::uint64_t client);
 
 }  // namespace mq::tools::bench::detail
