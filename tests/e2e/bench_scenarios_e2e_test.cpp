@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `mq bench` topic templates (%i, %c), shared subscriptions, --count and the
 // client ramp-up (--connect-rate) on real runs (issue 5, cli-contract.md §8).
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "../unit/tools/report_check.hpp"
 #include "e2e_broker.hpp"
 
 using namespace std::chrono_literals;
@@ -205,4 +208,69 @@ TEST_CASE("bench pre-flight refuses more clients than one source address has loc
                              "127.0.0.1,127.0.0.2", "--connect-rate", "1000000", "--hold", "0s"},
                             {}, 60s);
     CHECK(two.err.find("ip_local_port_range") == std::string::npos);
+}
+
+TEST_CASE("bench over TLS, WebSocket and WebSocket over TLS, with the connection options of mq pub") {
+    mq::test::report::scratch_dir dir;
+    REQUIRE(dir.ok());
+    const std::string ca = dir.file("ca.pem");
+    mq::test::process broker(mq::test::mq_cmd({"broker", "--listen", "mqtts://127.0.0.1:0", "--listen",
+                                               "ws://127.0.0.1:0/mqtt", "--listen", "wss://127.0.0.1:0/mqtt",
+                                               "--tls-ephemeral-ca", ca}));
+    const auto ready = broker.read_line(10s);
+    REQUIRE(ready.has_value());
+    const auto r = json::parse(*ready, nullptr, false);
+    REQUIRE(r.is_object());
+    REQUIRE(r["listeners"].size() == 3);
+    const std::string tls_port = std::to_string(r["listeners"][0]["port"].get<int>());
+    const std::string ws_port = std::to_string(r["listeners"][1]["port"].get<int>());
+    const std::string wss_port = std::to_string(r["listeners"][2]["port"].get<int>());
+
+    struct target {
+        std::vector<std::string> args;
+        std::string url;
+        bool tls;
+    };
+    const std::vector<target> targets = {
+        {{"-L", "mqtts://127.0.0.1:" + tls_port, "--cafile", ca}, "mqtts://127.0.0.1:" + tls_port, true},
+        {{"-h", "127.0.0.1", "-p", tls_port, "--tls", "--cafile", ca}, "mqtts://127.0.0.1:" + tls_port, true},
+        {{"-L", "ws://127.0.0.1:" + ws_port + "/mqtt"}, "ws://127.0.0.1:" + ws_port + "/mqtt", false},
+        {{"-h", "127.0.0.1", "-p", ws_port, "--ws"}, "ws://127.0.0.1:" + ws_port + "/mqtt", false},
+        {{"-L", "wss://127.0.0.1:" + wss_port + "/mqtt", "--cafile", ca}, "wss://127.0.0.1:" + wss_port + "/mqtt",
+         true},
+    };
+    for (const auto& t : targets) {
+        CAPTURE(t.url);
+        std::vector<std::string> args = {"e2e", "--publishers", "2", "--count", "1000", "--rate", "2000",
+                                         "--warmup", "200ms", "-q", "1"};
+        args.insert(args.end(), t.args.begin(), t.args.end());
+        const auto s = bench_json(args);
+        INFO(s.dump());
+        CHECK(s["settings"]["url"] == t.url);
+        CHECK(s["settings"]["tls"] == t.tls);
+        CHECK(s["counts"]["sent"] == 1000);
+        CHECK(s["counts"]["received"] == 1000);
+        CHECK(s["counts"]["acked"] == 1000);
+        CHECK(s["counts"]["lost"] == 0);
+        CHECK(s["latency_us"]["intended"]["count"] == 1000);
+        CHECK(s["rates"]["bytes_sent"].get<double>() > 0);
+    }
+    // conn holds TLS connections too.
+    const auto c = bench_json({"conn", "--clients", "20", "--hold", "200ms", "-L", "mqtts://127.0.0.1:" + tls_port,
+                               "--cafile", ca});
+    CHECK(c["connect"]["ok"] == 20);
+    // Without the CA the broker's certificate does not verify: the bench stops before the run.
+    const auto untrusted = run_mq({"bench", "e2e", "-L", "mqtts://127.0.0.1:" + tls_port, "--duration", "1s"}, {}, 20s);
+    CHECK(untrusted.exit_code != 0);
+    CHECK(untrusted.out.empty());
+    // The embedded broker is plain TCP only.
+    CHECK(run_mq({"bench", "e2e", "--tls"}).exit_code == 64);
+    CHECK(run_mq({"bench", "e2e", "--unix", "/tmp/x.sock"}).exit_code == 64);
+    // Session options of mq pub have no meaning for bench clients.
+    const auto session = run_mq({"bench", "e2e", "-i", "fixed-id"});
+    CHECK(session.exit_code == 64);
+    CHECK(session.err.find("--client-id does not apply to mq bench") != std::string::npos);
+    CHECK(run_mq({"bench", "e2e", "--will-topic", "w"}).exit_code == 64);
+    broker.signal(SIGTERM);
+    (void)broker.wait(5s);
 }

@@ -21,6 +21,7 @@
 #include "bench/scenario.hpp"
 #include "bench/series.hpp"
 #include "bench/source_ips.hpp"
+#include "common/connection_options.hpp"
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
@@ -35,8 +36,8 @@ using namespace bench;
 struct bench_cli {
     std::string scenario = "e2e";
     std::vector<std::string> files;  // merge
-    std::string host, port, url, bind_address, version = "5", username, password;
-    bool no_nodelay = false, nodelay = false;
+    connection_options conn;  // the connection options of mq pub (cli-contract §2)
+    std::vector<CLI::Option*> session_only;  // of those, the ones a bench client has no use for
     std::string publishers, subscribers, clients = "100";
     int qos = 0;
     int sub_qos = -1;
@@ -77,42 +78,35 @@ std::chrono::nanoseconds duration_arg(const std::string& name, const std::string
     return *d;
 }
 
-void resolve_target(const bench_cli& o, bench_config& c) {
-    if (!o.url.empty()) {
-        if (!o.host.empty() || !o.port.empty()) usage("-L/--url cannot be combined with -h or -p");
-        std::string_view u = o.url;
-        if (u.starts_with("mqtt://")) {
-            u.remove_prefix(7);
-        } else if (u.starts_with("tcp://")) {
-            u.remove_prefix(6);
-        } else {
-            usage("mq bench supports mqtt:// URLs only (TLS and WebSocket are not implemented for bench)");
-        }
-        if (const auto slash = u.find('/'); slash != std::string_view::npos) u = u.substr(0, slash);
-        const auto colon = u.rfind(':');
-        c.host = std::string(u.substr(0, colon));
-        c.port = colon == std::string_view::npos
-                     ? 1883
-                     : static_cast<std::uint16_t>(
-                           count_arg("url port", std::string(u.substr(colon + 1)), 1, 65535));
-        if (c.host.empty()) usage("-L/--url: missing host");
-    } else {
-        c.host = o.host.empty() ? "localhost" : o.host;
-        c.port = o.port.empty() ? 1883 : static_cast<std::uint16_t>(count_arg("port", o.port, 1, 65535));
-    }
-    c.url = fmt::format("mqtt://{}:{}", c.host, c.port);
+// The target, transport and credentials from the shared connection options (§2).
+void apply_connection(const resolved_connection& rc, bench_config& c) {
+    const auto& cl = rc.client;
+    if (!cl.unix_path.empty()) usage("mq bench connects over TCP, TLS or WebSocket; --unix is not supported");
+    c.host = cl.host;
+    c.port = cl.port;
+    c.transport = cl.transport;
+    c.ws_path = cl.ws_path;
+    c.tls = cl.tls;
+    c.nodelay = cl.tcp_nodelay;
+    c.bind_address = cl.bind_address;
+    c.version = cl.connect.version;
+    c.username = cl.connect.username;
+    c.keep_alive = cl.connect.keep_alive;
+    if (cl.connect.password) c.password = std::string(cl.connect.password->begin(), cl.connect.password->end());
+    using mqtt::net::transport_kind;
+    const char* scheme = cl.transport == transport_kind::tls   ? "mqtts"
+                         : cl.transport == transport_kind::ws  ? "ws"
+                         : cl.transport == transport_kind::wss ? "wss"
+                                                               : "mqtt";
+    const bool v6 = c.host.find(':') != std::string::npos;
+    const bool ws = cl.transport == transport_kind::ws || cl.transport == transport_kind::wss;
+    c.url = fmt::format("{}://{}:{}{}", scheme, v6 ? "[" + c.host + "]" : c.host, c.port, ws ? c.ws_path : "");
 }
 
-bench_config make_config(const bench_cli& o) {
+bench_config make_config(const bench_cli& o, const resolved_connection& rc) {
     bench_config c;
     c.scenario = o.scenario;
-    if (o.version == "5") {
-        c.version = mqtt::protocol_version::v5;
-    } else if (o.version == "311") {
-        c.version = mqtt::protocol_version::v311;
-    } else {
-        usage("-V: expected 5 or 311");
-    }
+    apply_connection(rc, c);
     c.pub_qos = static_cast<mqtt::qos>(o.qos);
     c.sub_qos = static_cast<mqtt::qos>(o.sub_qos < 0 ? o.qos : o.sub_qos);
     // Scenario presets of bench-method §2; explicit counts win.
@@ -181,18 +175,14 @@ bench_config make_config(const bench_cli& o) {
             usage("--shared-group: a name without '/', '+' or '#'");
         if (c.subscribers == 0) usage("--shared-group: needs subscribers");
     }
-    c.nodelay = !o.no_nodelay;
-    c.bind_address = o.bind_address;
     if (!o.source_ip.empty()) {
-        if (!o.bind_address.empty()) usage("-A/--bind-address and --source-ip cannot be combined");
+        if (!c.bind_address.empty()) usage("-A/--bind-address and --source-ip cannot be combined");
         std::string err;
         auto ips = parse_source_ips(o.source_ip, err);
         if (!ips) usage(err);
         c.source_ips = std::move(*ips);
     }
     c.wall_clock = o.clock == "wall";
-    if (!o.username.empty()) c.username = o.username;
-    if (!o.password.empty()) c.password = o.password;
     if (o.broker_pid > 0) c.broker_pid = o.broker_pid;
     if (!o.run_id.empty()) {
         try {
@@ -267,7 +257,16 @@ int run_bench_command(const bench_cli& o) {
         return finish(std::move(merged.summary), o, gates, false);
     }
     if (!o.files.empty()) usage("unexpected argument '" + o.files.front() + "'");
-    bench_config cfg = make_config(o);
+    for (const auto* opt : o.session_only) {
+        if (opt->count() > 0)
+            usage(opt->get_name() + " does not apply to mq bench (client ids, sessions and windows are its own)");
+    }
+    // No -L/-h/-p (command line, config or MQ_*): benchmark an embedded broker.
+    const bool embedded = !o.conn.target_given();
+    const resolved_connection rc = o.conn.resolve();
+    bench_config cfg = make_config(o, rc);
+    if (embedded && cfg.transport != mqtt::net::transport_kind::tcp)
+        usage("the embedded broker listens on plain TCP: give -h/-p or -L for TLS or WebSocket");
     if (!cfg.rate) {
         for (const auto& g : gates) {
             if (needs_latency(g))
@@ -293,7 +292,6 @@ int run_bench_command(const bench_cli& o) {
         };
     }
     const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
-    const bool embedded = o.host.empty() && o.port.empty() && o.url.empty();
     // Pre-flight (bench-method §6): local ports per source address, then descriptors.
     if (const auto range = read_port_range()) {
         if (auto err = check_port_range(clients, std::max<std::size_t>(cfg.source_ips.size(), 1), *range))
@@ -310,8 +308,6 @@ int run_bench_command(const bench_cli& o) {
         cfg.url = fmt::format("mqtt://127.0.0.1:{}", cfg.port);
         cfg.embedded_broker = true;
         cfg.broker_cpu_ns = [b = broker.get()] { return b->cpu_ns(); };
-    } else {
-        resolve_target(o, cfg);
     }
     g_interrupted.store(false);
     auto old_int = std::signal(SIGINT, on_bench_signal);
@@ -348,17 +344,17 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, shared, conn, merge, report")
         ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "shared", "conn", "merge", "report"}));
     cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries or --hist-out files");
-    cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
-    cmd->add_option("-p,--port", o->port, "Broker port (1883)");
-    cmd->add_option("-L,--url", o->url, "mqtt://host:port");
-    cmd->add_option("-V,--protocol-version", o->version, "5 or 311");
-    cmd->add_option("-u,--username", o->username, "User name");
-    cmd->add_option("-P,--password", o->password, "Password");
-    cmd->add_option("-A,--bind-address", o->bind_address, "Local source address");
+    // The connection options of mq pub (§2); none of -h/-p/-L: an embedded broker is started.
+    o->conn.add_to(*cmd, false);
+    for (const char* name : {"--client-id", "--client-id-prefix", "--no-clean-start", "--session-expiry",
+                             "--will-topic", "--will-payload", "--will-qos", "--will-retain", "--reconnect",
+                             "--connect-timeout", "--max-inflight", "--max-packet-size", "--receive-maximum",
+                             "--topic-alias-maximum", "--request-response-info", "--no-request-problem-info",
+                             "--timeout", "--property"}) {
+        if (auto* opt = cmd->get_option_no_throw(name)) o->session_only.push_back(opt);
+    }
     cmd->add_option("--source-ip", o->source_ip,
                     "Bind clients round-robin to these source addresses: A,B,... or an IPv4 block A/N");
-    cmd->add_flag("--nodelay", o->nodelay, "TCP_NODELAY (default)");
-    cmd->add_flag("--no-nodelay", o->no_nodelay, "Leave Nagle's algorithm on");
     cmd->add_option("--publishers", o->publishers, "Publishers (1; fan-in 10)");
     cmd->add_option("--subscribers", o->subscribers, "Subscribers (1; fan-out 10)");
     cmd->add_option("--clients", o->clients, "conn: clients to connect (100)");

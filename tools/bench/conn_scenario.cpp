@@ -192,6 +192,7 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
     s.subscribers = 0;
     s.clients = cfg.clients;
     s.nodelay = cfg.nodelay;
+    s.tls = cfg.transport == mqtt::net::transport_kind::tls || cfg.transport == mqtt::net::transport_kind::wss;
     s.warmup_s = 0;
     s.duration_s = std::chrono::duration<double>(cfg.hold).count();
     s.embedded_broker = cfg.embedded_broker;

@@ -441,6 +441,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     s.effective_window = effective_window.load();
     s.receive_maximum_known = rm_known.load();
     s.nodelay = cfg.nodelay;
+    s.tls = cfg.transport == mqtt::net::transport_kind::tls || cfg.transport == mqtt::net::transport_kind::wss;
     s.threads = nthreads;
     s.topic = cfg.topic.text();
     s.count = cfg.count;

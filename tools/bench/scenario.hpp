@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <mqtt/codec/types.hpp>
+#include <mqtt/net/client.hpp>
 
 #include "bench/report.hpp"
 #include "bench/topic_template.hpp"
@@ -27,7 +28,11 @@ struct bench_config {
     std::string bind_address;
     /// --source-ip: client k binds to source_ips[k % size] (subscribers first, then publishers).
     std::vector<std::string> source_ips;
+    mqtt::net::transport_kind transport = mqtt::net::transport_kind::tcp;  // tls, ws, wss
+    std::string ws_path = "/mqtt";
+    mqtt::net::tls_options tls;
     mqtt::protocol_version version = mqtt::protocol_version::v5;
+    std::uint16_t keep_alive = 60;  // -k
     mqtt::qos pub_qos = mqtt::qos::at_most_once;
     mqtt::qos sub_qos = mqtt::qos::at_most_once;
     std::uint32_t publishers = 1;

@@ -60,6 +60,10 @@ mqtt::net::bench_connection_options client_options(const bench_config& cfg, cons
     o.version = cfg.version;
     o.client_id = client_id;
     o.nodelay = cfg.nodelay;
+    o.keep_alive = cfg.keep_alive;
+    o.transport = cfg.transport;
+    o.ws_path = cfg.ws_path;
+    o.tls = cfg.tls;
     o.max_unsent = cfg.max_unsent;
     o.username = cfg.username;
     if (cfg.password) o.password = std::vector<std::uint8_t>(cfg.password->begin(), cfg.password->end());

@@ -15,6 +15,7 @@
 #include <mqtt/codec/packets.hpp>
 #include <mqtt/codec/reason.hpp>
 #include <mqtt/codec/types.hpp>
+#include <mqtt/net/client.hpp>
 
 /// A lean, pipelined MQTT client for load generation (`mq bench`). Unlike
 /// net::client it allocates nothing per message: PUBLISH packets are encoded
@@ -75,6 +76,12 @@ struct bench_connection_options {
     std::size_t max_unsent = 64 * 1024;
     std::optional<std::string> username;
     std::optional<std::vector<std::uint8_t>> password;
+    /// TLS, WebSocket or WebSocket over TLS, as for net::client (mq pub's -L
+    /// mqtts:// ws:// wss://, --tls, --cafile, ...). Plain TCP keeps the direct
+    /// socket path; the others go through the client's transport.
+    transport_kind transport = transport_kind::tcp;
+    std::string ws_path = "/mqtt";
+    tls_options tls;
 };
 
 /// A PUBLISH as received: views into the read buffer, valid during the callback only.
