@@ -42,7 +42,8 @@ TEST_CASE("report summary has the bench-method 8 schema") {
     CHECK(s["interrupted"] == false);
     for (const char* k :
          {"url", "protocol", "qos", "payload", "publishers", "subscribers", "rate", "window",
-          "effective_window", "nodelay", "tls", "threads", "warmup_s", "duration_s", "clock"}) {
+          "effective_window", "nodelay", "tls", "threads", "warmup_s", "duration_s", "clock", "topic",
+          "connect_rate"}) {
         CAPTURE(k);
         CHECK(s["settings"].contains(k));
     }
@@ -60,6 +61,10 @@ TEST_CASE("report summary has the bench-method 8 schema") {
     CHECK(s["latency_us"]["service"].empty());
     CHECK(s["connect"]["ok"] == 2);
     CHECK(s["cpu"].contains("generator_us_per_msg"));
+    CHECK(s["shared"].is_null());
+    CHECK(s["broker_limits"].is_null());
+    CHECK_FALSE(s["settings"].contains("count"));  // only with --count
+    CHECK_FALSE(s["settings"].contains("source_ips"));
     // One line when dumped.
     CHECK(s.dump().find('\n') == std::string::npos);
 }
@@ -186,4 +191,23 @@ TEST_CASE("report summary has bytes per second and the broker's advertised limit
     const auto d = make_hist_dump(r);
     CHECK(d["counts"]["bytes_sent"] == 20 * 1'048'576);
     CHECK(d["broker_limits"] == b);
+}
+
+TEST_CASE("report summary of a shared subscription run, --count and --source-ip") {
+    auto r = open_run();
+    r.settings.count = 400000;
+    r.settings.source_ips = {"127.0.0.2", "127.0.0.3"};
+    r.shared = shared_result{"g", 2, 0.4, 0.6};
+    r.notes.push_back("--count 500000: 400000 sent before --duration ended the window");
+    const auto s = make_summary(r);
+    CHECK(s["settings"]["count"] == 400000);
+    CHECK(s["settings"]["source_ips"] == nlohmann::json::array({"127.0.0.2", "127.0.0.3"}));
+    CHECK(s["shared"]["group"] == "g");
+    CHECK(s["shared"]["members"] == 2);
+    CHECK(s["shared"]["min_share"] == 0.4);
+    CHECK(s["shared"]["max_share"] == 0.6);
+    CHECK(s["notes"].back().get<std::string>().starts_with("--count 500000"));
+    const auto text = summary_text(s);
+    CHECK(text.find("shared    group g of 2 members") != std::string::npos);
+    CHECK(text.find("note: --count 500000") != std::string::npos);
 }
