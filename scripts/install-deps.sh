@@ -2,10 +2,13 @@
 # Installs every build and test dependency of mq from Debian 12 packages.
 # Idempotent: when everything is already present it prints nothing and exits 0.
 # libboost1.81-dev is named explicitly: it conflicts with the 1.74 libboost-dev meta-package.
+# libmosquitto-dev is not used by the mq build: it is the comparison peer of the benchmark,
+# bench/generator_cpu.sh compiles bench/mosq_gen.c (a libmosquitto load generator) with it to
+# measure mq bench's generator CPU per message against a libmosquitto client's (issue 5).
 set -eu
 PKGS="cmake g++ clang make pkg-config libboost1.81-dev libssl-dev libcli11-dev nlohmann-json3-dev \
 doctest-dev libfmt-dev scdoc mandoc openssl shellcheck \
-mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin"
+mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin libmosquitto-dev"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

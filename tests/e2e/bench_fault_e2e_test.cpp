@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -49,7 +50,7 @@ bool send_all(int fd, const std::vector<std::uint8_t>& b) {
 /// PUBLISH frames to the subscriber with `mode` applied by payload sequence number.
 class fault_broker {
 public:
-    explicit fault_broker(fault mode) : mode_(mode) {
+    explicit fault_broker(fault mode, mqtt::connack connack = {}) : mode_(mode), connack_(std::move(connack)) {
         listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -108,7 +109,7 @@ private:
             auto p = mqtt::decode_frame(f, mqtt::protocol_version::v5, mqtt::limits{}, ec);
             ok = !ec && std::holds_alternative<mqtt::connect>(p);
             std::vector<std::uint8_t> out;
-            (void)mqtt::encode(mqtt::packet{mqtt::connack{}}, mqtt::protocol_version::v5, out);
+            (void)mqtt::encode(mqtt::packet{connack_}, mqtt::protocol_version::v5, out);
             send_all(fd, out);
             return false;  // stop after the first frame
         });
@@ -212,6 +213,7 @@ private:
     }
 
     fault mode_;
+    mqtt::connack connack_;  // sent to both clients
     int listen_fd_ = -1;
     std::atomic<int> sub_fd_{-1}, pub_fd_{-1};
     std::uint16_t port_ = 0;
@@ -262,6 +264,63 @@ TEST_CASE("bench without faults reports no loss and matching counts") {
     CHECK(c["reordered"] == 0);
     CHECK(c["received"] == c["expected"]);
     CHECK(s["latency_us"]["intended"]["p50"].get<double>() < 10'000);
+}
+
+TEST_CASE("bench reports wire bytes per second and the limits the broker advertised in CONNACK") {
+    mqtt::connack ca;
+    ca.props.set_int(mqtt::property_id::receive_maximum, 50);
+    ca.props.set_int(mqtt::property_id::maximum_packet_size, 100000);
+    ca.props.set_int(mqtt::property_id::topic_alias_maximum, 7);
+    ca.props.set_int(mqtt::property_id::maximum_qos, 1);
+    ca.props.set_int(mqtt::property_id::retain_available, 0);
+    fault_broker broker(fault::none, ca);
+    const auto s = run_bench(broker.port(), {"--rate", "2000"});
+    INFO(s.dump());
+    const auto& b = s["broker_limits"];
+    REQUIRE(b.is_object());
+    CHECK(b["receive_maximum"] == 50);
+    CHECK(b["maximum_packet_size"] == 100000);
+    CHECK(b["topic_alias_maximum"] == 7);
+    CHECK(b["maximum_qos"] == 1);
+    CHECK(b["retain_available"] == false);
+    CHECK(b["wildcard_subscription_available"] == true);  // not sent: default
+    CHECK(b["advertised"].size() == 5);
+    // QoS 0 PUBLISH, v5, empty properties, 64-byte payload on "mq-bench/XXXXXXXX/0": 88 bytes a frame.
+    const double frame = 1 + 1 + 2 + 19 + 1 + 64;
+    const double delivered = s["rates"]["delivered"].get<double>(), sent = s["rates"]["sent"].get<double>();
+    REQUIRE(delivered > 1900);
+    CHECK(s["rates"]["bytes_received"].get<double>() == doctest::Approx(delivered * frame).epsilon(0.1));
+    CHECK(s["rates"]["bytes_sent"].get<double>() == doctest::Approx(sent * frame).epsilon(0.1));
+    CHECK(s["counts"]["bytes_received"].get<double>() ==
+          doctest::Approx(s["counts"]["received"].get<double>() * frame).epsilon(0.1));
+}
+
+TEST_CASE("bench progress line: nothing when stderr is not a terminal, a live line when it is") {
+    // stderr is a pipe here: not one byte of progress, even with a TERM that could show it.
+    mq::test::process piped({MQ_BINARY, "bench", "e2e", "--json", "--warmup", "500ms", "--duration", "1500ms",
+                             "--rate", "1000", "-q", "1"},
+                            {{"TERM", "xterm"}});
+    const auto r = piped.wait(std::chrono::seconds(30));
+    REQUIRE(r.exit_code == 0);
+    CHECK_MESSAGE(r.err.empty(), r.err);
+    CHECK(nlohmann::json::parse(r.out)["type"] == "summary");
+
+    // On a pseudo-terminal (script(1) gives the child one) the line appears, with its fields.
+    if (std::system("command -v script >/dev/null 2>&1") != 0) {
+        MESSAGE("script(1) not installed: TTY progress not checked end to end");
+        return;
+    }
+    const std::string cmd = std::string(MQ_BINARY) +
+                            " bench e2e --warmup 500ms --duration 1500ms --rate 1000 -q 1 --json >/dev/null";
+    mq::test::process tty({"/usr/bin/script", "-qec", cmd, "/dev/null"}, {{"TERM", "xterm"}});
+    const auto t = tty.wait(std::chrono::seconds(30));
+    INFO("tty output: " << t.out);
+    CHECK(t.exit_code == 0);
+    CHECK(t.out.find("\r\033[K") != std::string::npos);
+    CHECK(t.out.find("window +") != std::string::npos);
+    CHECK(t.out.find("in-flight ") != std::string::npos);
+    CHECK(t.out.find("p99 ") != std::string::npos);
+    CHECK(t.out.find("errors 0") != std::string::npos);
 }
 
 TEST_CASE("bench latency percentiles move by a delay injected in the broker") {

@@ -127,15 +127,42 @@ TEST_CASE("bench report builds one page from saved summaries, with ratios and co
     CHECK(out.out.starts_with("<!DOCTYPE html>"));
 }
 
+TEST_CASE("bench report puts --hist-out files of real runs on one page with their percentile curves") {
+    rc::scratch_dir dir;
+    REQUIRE(dir.ok());
+    for (const char* q : {"0", "1"}) {
+        const auto r = run_mq({"bench", "e2e", "-q", q, "--rate", "500", "--warmup", "500ms", "--duration", "1s",
+                               "--drain", "1s", "--hist-out", dir.file(std::string("q") + q + ".hist.json")},
+                              {}, 30s);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    }
+    const auto r = run_mq(
+        {"bench", "report", dir.file("q0.hist.json"), dir.file("q1.hist.json"), "-o", dir.file("cmp.html")}, {},
+        30s);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const std::string html = rc::read_text(dir.file("cmp.html"));
+    CHECK(html.find("q1.hist.json") != std::string::npos);
+    CHECK(html.find("<th>run 2/run 1</th>") != std::string::npos);
+    const auto check = rc::check_html(dir.file("cmp.html"), dir);
+    CHECK_MESSAGE(check["errors"].empty(), check["errors"].dump());
+    CHECK(rc::points_of(check, "Latency by percentile", "percentile", "1") > 10);
+    CHECK(rc::points_of(check, "Latency by percentile", "percentile", "2") > 10);
+    check_charts_convert(check, dir);
+}
+
 TEST_CASE("bench report and --series/--report refuse bad input with the contract's exit codes") {
     rc::scratch_dir dir;
     REQUIRE(dir.ok());
     CHECK(run_mq({"bench", "report"}).exit_code == 64);
     CHECK(run_mq({"bench", "report", dir.file("missing.json")}).exit_code == 66);
-    std::ofstream(dir.file("not-summary.json")) << "{\"type\":\"mq-bench-histograms\"}\n";
+    std::ofstream(dir.file("not-summary.json")) << "{\"type\":\"something-else\"}\n";
     const auto bad = run_mq({"bench", "report", dir.file("not-summary.json")});
     CHECK(bad.exit_code == 65);
     CHECK(bad.err.find("not an mq bench summary") != std::string::npos);
+    std::ofstream(dir.file("empty-dump.json")) << "{\"type\":\"mq-bench-histograms\"}\n";
+    const auto empty = run_mq({"bench", "report", dir.file("empty-dump.json")});
+    CHECK(empty.exit_code == 65);
+    CHECK(empty.err.find("--hist-out file without settings") != std::string::npos);
     std::ofstream(dir.file("garbage.json")) << "<html>\n";
     CHECK(run_mq({"bench", "report", dir.file("garbage.json")}).exit_code == 65);
     CHECK(run_mq({"bench", "report", dir.file("a.json"), "--fail-if", "p99>1ms"}).exit_code == 64);

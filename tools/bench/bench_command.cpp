@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "bench/bench_command.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,8 @@
 #include "bench/resources.hpp"
 #include "bench/scenario.hpp"
 #include "bench/series.hpp"
+#include "bench/source_ips.hpp"
+#include "common/connection_options.hpp"
 #include "common/duration.hpp"
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
@@ -33,14 +36,15 @@ using namespace bench;
 struct bench_cli {
     std::string scenario = "e2e";
     std::vector<std::string> files;  // merge
-    std::string host, port, url, bind_address, version = "5", username, password;
-    bool no_nodelay = false, nodelay = false;
+    connection_options conn;  // the connection options of mq pub (cli-contract §2)
+    std::vector<CLI::Option*> session_only;  // of those, the ones a bench client has no use for
     std::string publishers, subscribers, clients = "100";
     int qos = 0;
     int sub_qos = -1;
     std::string topic = "mq-bench/{run}/{pub}";
     std::string payload = "64", rate = "max", window = "100", max_unsent = "64KiB";
-    std::string warmup = "5s", duration = "20s", drain = "5s", hold = "10s";
+    std::string warmup = "5s", duration, drain = "5s", hold = "10s";  // duration: 20s, 24h with --count
+    std::string count, shared_group, source_ip;
     std::string connect_rate = "1000", connect_concurrency = "100", threads = "1";
     std::string clock = "monotonic", run_id;
     bool json = false;
@@ -74,48 +78,45 @@ std::chrono::nanoseconds duration_arg(const std::string& name, const std::string
     return *d;
 }
 
-void resolve_target(const bench_cli& o, bench_config& c) {
-    if (!o.url.empty()) {
-        if (!o.host.empty() || !o.port.empty()) usage("-L/--url cannot be combined with -h or -p");
-        std::string_view u = o.url;
-        if (u.starts_with("mqtt://")) {
-            u.remove_prefix(7);
-        } else if (u.starts_with("tcp://")) {
-            u.remove_prefix(6);
-        } else {
-            usage("mq bench supports mqtt:// URLs only (TLS and WebSocket are not implemented for bench)");
-        }
-        if (const auto slash = u.find('/'); slash != std::string_view::npos) u = u.substr(0, slash);
-        const auto colon = u.rfind(':');
-        c.host = std::string(u.substr(0, colon));
-        c.port = colon == std::string_view::npos
-                     ? 1883
-                     : static_cast<std::uint16_t>(
-                           count_arg("url port", std::string(u.substr(colon + 1)), 1, 65535));
-        if (c.host.empty()) usage("-L/--url: missing host");
-    } else {
-        c.host = o.host.empty() ? "localhost" : o.host;
-        c.port = o.port.empty() ? 1883 : static_cast<std::uint16_t>(count_arg("port", o.port, 1, 65535));
-    }
-    c.url = fmt::format("mqtt://{}:{}", c.host, c.port);
+// The target, transport and credentials from the shared connection options (§2).
+void apply_connection(const resolved_connection& rc, bench_config& c) {
+    const auto& cl = rc.client;
+    if (!cl.unix_path.empty()) usage("mq bench connects over TCP, TLS or WebSocket; --unix is not supported");
+    c.host = cl.host;
+    c.port = cl.port;
+    c.transport = cl.transport;
+    c.ws_path = cl.ws_path;
+    c.tls = cl.tls;
+    c.nodelay = cl.tcp_nodelay;
+    c.bind_address = cl.bind_address;
+    c.version = cl.connect.version;
+    c.username = cl.connect.username;
+    c.keep_alive = cl.connect.keep_alive;
+    if (cl.connect.password) c.password = std::string(cl.connect.password->begin(), cl.connect.password->end());
+    using mqtt::net::transport_kind;
+    const char* scheme = cl.transport == transport_kind::tls   ? "mqtts"
+                         : cl.transport == transport_kind::ws  ? "ws"
+                         : cl.transport == transport_kind::wss ? "wss"
+                                                               : "mqtt";
+    const bool v6 = c.host.find(':') != std::string::npos;
+    const bool ws = cl.transport == transport_kind::ws || cl.transport == transport_kind::wss;
+    c.url = fmt::format("{}://{}:{}{}", scheme, v6 ? "[" + c.host + "]" : c.host, c.port, ws ? c.ws_path : "");
 }
 
-bench_config make_config(const bench_cli& o) {
+bench_config make_config(const bench_cli& o, const resolved_connection& rc) {
     bench_config c;
     c.scenario = o.scenario;
-    if (o.version == "5") {
-        c.version = mqtt::protocol_version::v5;
-    } else if (o.version == "311") {
-        c.version = mqtt::protocol_version::v311;
-    } else {
-        usage("-V: expected 5 or 311");
-    }
+    apply_connection(rc, c);
     c.pub_qos = static_cast<mqtt::qos>(o.qos);
     c.sub_qos = static_cast<mqtt::qos>(o.sub_qos < 0 ? o.qos : o.sub_qos);
     // Scenario presets of bench-method §2; explicit counts win.
     std::uint64_t pubs = 1, subs = 1;
     if (c.scenario == "fan-in") pubs = 10;
     if (c.scenario == "fan-out") subs = 10;
+    if (c.scenario == "shared") {
+        pubs = 10;
+        subs = 2;
+    }
     if (c.scenario == "pub") subs = 0;
     if (c.scenario == "sub") pubs = 0;
     if (!o.publishers.empty()) pubs = count_arg("publishers", o.publishers, 0, 100000);
@@ -123,7 +124,7 @@ bench_config make_config(const bench_cli& o) {
     if (c.scenario == "pub" && subs != 0) usage("bench pub has no subscribers; use e2e");
     if (c.scenario == "sub" && pubs != 0)
         usage("bench sub has no publishers; run bench pub with the same --run-id");
-    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out") &&
+    if ((c.scenario == "e2e" || c.scenario == "fan-in" || c.scenario == "fan-out" || c.scenario == "shared") &&
         (pubs == 0 || subs == 0)) {
         usage("e2e needs at least one publisher and one subscriber");
     }
@@ -146,7 +147,13 @@ bench_config make_config(const bench_cli& o) {
     if (!unsent || *unsent < 1024) usage("--max-unsent: a size of at least 1KiB");
     c.max_unsent = *unsent;
     c.warmup = duration_arg("warmup", o.warmup);
-    c.duration = duration_arg("duration", o.duration);
+    if (!o.count.empty()) {
+        if (c.scenario == "sub" || c.scenario == "conn")
+            usage("--count: counts published messages; not for bench " + c.scenario);
+        c.count = count_arg("count", o.count, std::max<std::uint64_t>(c.publishers, 1), UINT64_MAX / 2);
+    }
+    // With --count the window ends at the count; --duration, if given, caps it.
+    c.duration = duration_arg("duration", o.duration.empty() ? (c.count ? "24h" : "20s") : o.duration);
     if (c.duration < std::chrono::milliseconds(100)) usage("--duration: at least 100ms");
     c.drain = duration_arg("drain", o.drain);
     c.hold = duration_arg("hold", o.hold);
@@ -154,15 +161,28 @@ bench_config make_config(const bench_cli& o) {
     c.connect_concurrency =
         static_cast<std::uint32_t>(count_arg("connect-concurrency", o.connect_concurrency, 1, 1'000'000));
     c.threads = static_cast<std::uint32_t>(count_arg("threads", o.threads, 1, 256));
-    c.topic_template = o.topic;
-    if (c.topic_template.find('#') != std::string::npos || c.topic_template.find('+') != std::string::npos) {
-        usage("--topic: a template may not contain + or #");
+    std::string terr;
+    auto tmpl = topic_template::parse(o.topic, terr);
+    if (!tmpl) usage(terr);
+    if (c.subscribers > 0) {
+        if (auto why = tmpl->filter_problem()) usage(*why);
     }
-    c.nodelay = !o.no_nodelay;
-    c.bind_address = o.bind_address;
+    c.topic = std::move(*tmpl);
+    c.shared_group = o.shared_group;
+    if (c.scenario == "shared" && c.shared_group.empty()) c.shared_group = "mq-bench";
+    if (!c.shared_group.empty()) {
+        if (c.shared_group.find_first_of("/+#") != std::string::npos)
+            usage("--shared-group: a name without '/', '+' or '#'");
+        if (c.subscribers == 0) usage("--shared-group: needs subscribers");
+    }
+    if (!o.source_ip.empty()) {
+        if (!c.bind_address.empty()) usage("-A/--bind-address and --source-ip cannot be combined");
+        std::string err;
+        auto ips = parse_source_ips(o.source_ip, err);
+        if (!ips) usage(err);
+        c.source_ips = std::move(*ips);
+    }
     c.wall_clock = o.clock == "wall";
-    if (!o.username.empty()) c.username = o.username;
-    if (!o.password.empty()) c.password = o.password;
     if (o.broker_pid > 0) c.broker_pid = o.broker_pid;
     if (!o.run_id.empty()) {
         try {
@@ -199,7 +219,7 @@ void write_file(const std::string& path, const std::string& text) {
 
 // `mq bench report A.json B.json -o cmp.html`: one page from saved --json summaries.
 int run_report_command(const bench_cli& o) {
-    if (o.files.empty()) usage("bench report: name at least one mq bench --json summary file");
+    if (o.files.empty()) usage("bench report: name at least one mq bench --json summary or --hist-out file");
     const std::string html = html_report(load_report_runs(o.files));
     if (o.output == "-") return write_all(1, html) == 0 ? exit_status::ok : exit_status::io;
     write_file(o.output, html);
@@ -237,7 +257,16 @@ int run_bench_command(const bench_cli& o) {
         return finish(std::move(merged.summary), o, gates, false);
     }
     if (!o.files.empty()) usage("unexpected argument '" + o.files.front() + "'");
-    bench_config cfg = make_config(o);
+    for (const auto* opt : o.session_only) {
+        if (opt->count() > 0)
+            usage(opt->get_name() + " does not apply to mq bench (client ids, sessions and windows are its own)");
+    }
+    // No -L/-h/-p (command line, config or MQ_*): benchmark an embedded broker.
+    const bool embedded = !o.conn.target_given();
+    const resolved_connection rc = o.conn.resolve();
+    bench_config cfg = make_config(o, rc);
+    if (embedded && cfg.transport != mqtt::net::transport_kind::tcp)
+        usage("the embedded broker listens on plain TCP: give -h/-p or -L for TLS or WebSocket");
     if (!cfg.rate) {
         for (const auto& g : gates) {
             if (needs_latency(g))
@@ -263,7 +292,11 @@ int run_bench_command(const bench_cli& o) {
         };
     }
     const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
-    const bool embedded = o.host.empty() && o.port.empty() && o.url.empty();
+    // Pre-flight (bench-method §6): local ports per source address, then descriptors.
+    if (const auto range = read_port_range()) {
+        if (auto err = check_port_range(clients, std::max<std::size_t>(cfg.source_ips.size(), 1), *range))
+            throw std::system_error(make_error_code(tool_error::config), *err);
+    }
     if (auto err = ensure_fd_limit(clients * (embedded ? 2 : 1) + 64)) {
         throw std::system_error(make_error_code(tool_error::config), *err);
     }
@@ -275,8 +308,6 @@ int run_bench_command(const bench_cli& o) {
         cfg.url = fmt::format("mqtt://127.0.0.1:{}", cfg.port);
         cfg.embedded_broker = true;
         cfg.broker_cpu_ns = [b = broker.get()] { return b->cpu_ns(); };
-    } else {
-        resolve_target(o, cfg);
     }
     g_interrupted.store(false);
     auto old_int = std::signal(SIGINT, on_bench_signal);
@@ -310,34 +341,39 @@ void add_bench_command(CLI::App& app) {
     auto o = std::make_shared<bench_cli>();
     auto* cmd =
         app.add_subcommand("bench", "Benchmark a broker: throughput, latency, loss (bench-method.md)");
-    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, conn, merge, report")
-        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "conn", "merge", "report"}));
-    cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries");
-    cmd->add_option("-h,--host", o->host, "Broker host (none of -h/-p/-L: an embedded broker is started)");
-    cmd->add_option("-p,--port", o->port, "Broker port (1883)");
-    cmd->add_option("-L,--url", o->url, "mqtt://host:port");
-    cmd->add_option("-V,--protocol-version", o->version, "5 or 311");
-    cmd->add_option("-u,--username", o->username, "User name");
-    cmd->add_option("-P,--password", o->password, "Password");
-    cmd->add_option("-A,--bind-address", o->bind_address, "Local source address");
-    cmd->add_flag("--nodelay", o->nodelay, "TCP_NODELAY (default)");
-    cmd->add_flag("--no-nodelay", o->no_nodelay, "Leave Nagle's algorithm on");
+    cmd->add_option("scenario", o->scenario, "e2e (default), pub, sub, fan-in, fan-out, shared, conn, merge, report")
+        ->check(CLI::IsMember({"e2e", "pub", "sub", "fan-in", "fan-out", "shared", "conn", "merge", "report"}));
+    cmd->add_option("files", o->files, "merge: --hist-out files to combine; report: --json summaries or --hist-out files");
+    // The connection options of mq pub (§2); none of -h/-p/-L: an embedded broker is started.
+    o->conn.add_to(*cmd, false);
+    for (const char* name : {"--client-id", "--client-id-prefix", "--no-clean-start", "--session-expiry",
+                             "--will-topic", "--will-payload", "--will-qos", "--will-retain", "--reconnect",
+                             "--connect-timeout", "--max-inflight", "--max-packet-size", "--receive-maximum",
+                             "--topic-alias-maximum", "--request-response-info", "--no-request-problem-info",
+                             "--timeout", "--property"}) {
+        if (auto* opt = cmd->get_option_no_throw(name)) o->session_only.push_back(opt);
+    }
+    cmd->add_option("--source-ip", o->source_ip,
+                    "Bind clients round-robin to these source addresses: A,B,... or an IPv4 block A/N");
     cmd->add_option("--publishers", o->publishers, "Publishers (1; fan-in 10)");
     cmd->add_option("--subscribers", o->subscribers, "Subscribers (1; fan-out 10)");
     cmd->add_option("--clients", o->clients, "conn: clients to connect (100)");
     cmd->add_option("-q,--qos", o->qos, "Publish QoS")->check(CLI::Range(0, 2));
     cmd->add_option("--sub-qos", o->sub_qos, "Subscription QoS (default: -q)")->check(CLI::Range(0, 2));
-    cmd->add_option("--topic", o->topic, "Topic template with {run} {pub} {sub}");
+    cmd->add_option("--topic", o->topic, "Topic template: {run} run id, %i client index, %c counter (%% is %)");
+    cmd->add_option("--shared-group,--share", o->shared_group,
+                    "Subscribers share $share/NAME/filter (shared: mq-bench); loss counted per group");
+    cmd->add_option("--count", o->count, "End the window after N messages over all publishers");
     cmd->add_option("--payload-size", o->payload, "Payload bytes, at least 40 (64)");
     cmd->add_option("--rate", o->rate, "Aggregate msg/s (open loop, latency) or max (closed loop)");
     cmd->add_option("--window", o->window, "QoS 1/2 in-flight messages per publisher (100)");
     cmd->add_option("--max-unsent", o->max_unsent, "QoS 0 closed loop: unsent bytes per publisher (64KiB)");
     cmd->add_option("--warmup", o->warmup, "Warm-up, not recorded (5s)");
-    cmd->add_option("--duration", o->duration, "Measurement window (20s)");
+    cmd->add_option("--duration", o->duration, "Measurement window (20s; with --count, its cap)");
     cmd->add_option("--drain", o->drain, "Wait for outstanding messages (5s)");
     cmd->add_option("--hold", o->hold, "conn: hold connections (10s)");
-    cmd->add_option("--connect-rate", o->connect_rate, "conn: connections per second (1000)");
-    cmd->add_option("--connect-concurrency", o->connect_concurrency, "conn: handshakes in flight (100)");
+    cmd->add_option("--connect-rate", o->connect_rate, "Clients started per second, every scenario (1000)");
+    cmd->add_option("--connect-concurrency", o->connect_concurrency, "Handshakes in flight at most (100)");
     cmd->add_option("--threads", o->threads, "Generator threads (1)");
     cmd->add_option("--clock", o->clock, "monotonic or wall")->check(CLI::IsMember({"monotonic", "wall"}));
     cmd->add_option("--run-id", o->run_id, "Run id, 8 hex digits (random)");

@@ -30,6 +30,7 @@ struct conn_state {
     std::uint64_t ok = 0;
     std::map<std::string, std::uint64_t> failed;
     histogram handshake;
+    limits_recorder limits;
     clock::time_point last_done;
     std::atomic<bool> all_done{false};
     // Read by the series sampler on the main thread.
@@ -56,7 +57,7 @@ struct conn_state {
     void connect_one(std::uint32_t k) {
         ++in_flight;
         auto c = std::make_unique<mqtt::net::bench_connection>(
-            *loop, client_options(*cfg, fmt::format("mqb-{:08x}-c{}", cfg->run_id, k)),
+            *loop, client_options(*cfg, fmt::format("mqb-{:08x}-c{}", cfg->run_id, k), k),
             mqtt::net::bench_handlers{nullptr, nullptr, nullptr, [this](std::error_code ec) {
                                           if (tearing_down) return;
                                           ++failed["lost: " + ec.message()];
@@ -65,7 +66,7 @@ struct conn_state {
         auto* raw = c.get();
         conns.push_back(std::move(c));
         const auto t = clock::now();
-        raw->connect([this, t](std::error_code ec, const mqtt::net::bench_connack&) {
+        raw->connect([this, t](std::error_code ec, const mqtt::net::bench_connack& ca) {
             --in_flight;
             ++finished;
             if (ec) {
@@ -74,6 +75,7 @@ struct conn_state {
             } else {
                 ++ok;
                 ok_count.fetch_add(1);
+                limits.note(ca, cfg->version == mqtt::protocol_version::v5);
                 handshake.record(static_cast<std::uint64_t>((clock::now() - t).count()));
             }
             last_done = clock::now();
@@ -174,6 +176,7 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
     r.connect_ok = st.ok;
     r.connect_failed = st.failed;
     r.handshake = st.handshake;
+    r.limits = st.limits.take();
     if (secs > 0) r.connect_rate = static_cast<double>(st.ok) / secs;
     if (rss_before > 0 && rss_held >= rss_before && st.ok > 0) {
         r.broker_bytes_per_conn =
@@ -189,6 +192,7 @@ run_result run_conn_bench(const bench_config& cfg, const std::atomic<bool>& inte
     s.subscribers = 0;
     s.clients = cfg.clients;
     s.nodelay = cfg.nodelay;
+    s.tls = cfg.transport == mqtt::net::transport_kind::tls || cfg.transport == mqtt::net::transport_kind::wss;
     s.warmup_s = 0;
     s.duration_s = std::chrono::duration<double>(cfg.hold).count();
     s.embedded_broker = cfg.embedded_broker;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "bench/histogram.hpp"
+#include "bench/merge.hpp"
 #include "bench/series.hpp"
 #include "bench/svg_plot.hpp"
 #include "common/exit_codes.hpp"
@@ -277,7 +278,11 @@ std::string runs_table(const std::vector<run_view>& views) {
         }
         if (at(s, {"interrupted"}) == json(true)) result += "; interrupted (partial)";
         if (at(s, {"generator_bound"}) == json(true)) result += "; generator-bound";
-        if (v.series.empty()) result += "; no per-second series in this summary";
+        if (at(s, {"source"}) == json("hist-out")) {
+            result += "; from a --hist-out file: histograms and counts, no per-second series";
+        } else if (v.series.empty()) {
+            result += "; no per-second series in this summary";
+        }
         o += fmt::format("<tr><td>{} {}. {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                          svg::swatch(v.style), v.index + 1, escape(v.run->label), escape(str(s, {"scenario"})),
                          escape(str(s, {"run_id"})), escape(str(s, {"mode"})), escape(result),
@@ -295,13 +300,23 @@ ul.legend li{margin:0.2em 0}svg{max-width:100%;height:auto})";
 }  // namespace
 
 std::optional<std::string> check_report_summary(const json& s) {
+    if (is_hist_dump(s)) {
+        if (!at(s, {"settings"}).is_object()) return "--hist-out file without settings";
+        if (!at(s, {"histograms"}).is_object()) return "--hist-out file without histograms";
+        return std::nullopt;
+    }
     if (!s.is_object() || at(s, {"type"}) != json("summary"))
-        return "not an mq bench summary (expected the object of mq bench --json)";
+        return "not an mq bench summary (expected the object of mq bench --json or a --hist-out file)";
     if (!at(s, {"settings"}).is_object()) return "summary without settings";
     return std::nullopt;
 }
 
-std::string html_report(const std::vector<report_run>& runs) {
+std::string html_report(const std::vector<report_run>& given) {
+    // A --hist-out dump becomes the summary `mq bench merge` would print for it.
+    std::vector<report_run> runs = given;
+    for (auto& r : runs) {
+        if (is_hist_dump(r.summary)) r.summary = summary_of_dump(r.summary);
+    }
     std::vector<run_view> views;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         run_view v{&runs[i], i, svg::run_style(i), series_of(runs[i].summary), latency_of(runs[i].summary),
@@ -368,6 +383,16 @@ std::vector<report_run> load_report_runs(const std::vector<std::string>& paths) 
         }
         if (auto why = check_report_summary(j)) {
             throw std::system_error(make_error_code(tool_error::data), path + ": " + *why);
+        }
+        if (is_hist_dump(j)) {
+            try {
+                j = summary_of_dump(j);
+            } catch (const std::system_error& e) {
+                std::string what = e.what();  // "message: category text"
+                const std::string suffix = ": " + e.code().message();
+                if (what.ends_with(suffix)) what.resize(what.size() - suffix.size());
+                throw std::system_error(e.code(), path + ": " + what);
+            }
         }
         const auto slash = path.find_last_of('/');
         out.push_back({slash == std::string::npos ? path : path.substr(slash + 1), std::move(j)});

@@ -76,6 +76,8 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
         r.foreign += counter(d, "foreign");
         r.overruns += counter(d, "overruns");
         r.dup_flags += counter(d, "dup_flags");
+        r.bytes_sent += counter(d, "bytes_sent");
+        r.bytes_received += counter(d, "bytes_received");
         const auto& failures = member(member(d, "counts"), "ack_failures");
         if (failures.is_object()) {
             for (auto it = failures.begin(); it != failures.end(); ++it) {
@@ -87,6 +89,7 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
             out.warnings.push_back(fmt::format("file {}: window length differs by more than 10%", i + 1));
         }
     }
+    r.limits = limits_from_json(member(first, "broker_limits"));
     r.run_id = first.value("run_id", "");
     r.scenario = first.value("scenario", "e2e");
     r.window_s = first.value("window_s", 0.0);
@@ -105,8 +108,17 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
         if (ds.is_object()) {
             r.settings.publishers += ds.value("publishers", 0u);
             r.settings.subscribers += ds.value("subscribers", 0u);
+            r.settings.clients += ds.value("clients", 0u);
         }
     }
+    // Settings that are the same for every generator of one merged run: from the first file.
+    r.settings.window = s.value("window", r.settings.window);
+    r.settings.effective_window = s.value("effective_window", r.settings.effective_window);
+    r.settings.receive_maximum_known = !s.contains("effective_window_note");
+    r.settings.nodelay = s.value("nodelay", r.settings.nodelay);
+    r.settings.tls = s.value("tls", r.settings.tls);
+    r.settings.threads = s.value("threads", r.settings.threads);
+    r.settings.embedded_broker = s.value("embedded_broker", false);
     r.settings.duration_s = s.value("duration_s", r.window_s);
     r.settings.warmup_s = s.value("warmup_s", 0.0);
     r.settings.clock = s.value("clock", "monotonic");
@@ -114,6 +126,17 @@ merge_result merge_dumps(const std::vector<nlohmann::json>& dumps) {
     out.summary = make_summary(r);
     out.summary["merged_files"] = dumps.size();
     return out;
+}
+
+bool is_hist_dump(const nlohmann::json& j) {
+    return j.is_object() && j.value("type", "") == "mq-bench-histograms";
+}
+
+nlohmann::json summary_of_dump(const nlohmann::json& dump) {
+    auto m = merge_dumps({dump});
+    m.summary.erase("merged_files");
+    m.summary["source"] = "hist-out";
+    return std::move(m.summary);
 }
 
 merge_result merge_files(const std::vector<std::string>& paths) {

@@ -19,4 +19,11 @@ struct merge_result {
 merge_result merge_dumps(const std::vector<nlohmann::json>& dumps);
 merge_result merge_files(const std::vector<std::string>& paths);
 
+/// True when `j` is a `--hist-out` dump (`"type":"mq-bench-histograms"`).
+bool is_hist_dump(const nlohmann::json& j);
+/// The §8 summary of one `--hist-out` dump (rates from its counts and window,
+/// latency and histograms from its histograms; no series), marked
+/// `"source":"hist-out"`. Throws like merge_dumps().
+nlohmann::json summary_of_dump(const nlohmann::json& dump);
+
 }  // namespace mq::tools::bench

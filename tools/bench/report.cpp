@@ -61,6 +61,10 @@ json settings_json(const bench_settings& s) {
               {"warmup_s", s.warmup_s},
               {"duration_s", s.duration_s},
               {"clock", s.clock}};
+    j["topic"] = s.topic;
+    j["connect_rate"] = s.connect_rate;
+    if (s.count) j["count"] = *s.count;
+    if (!s.source_ips.empty()) j["source_ips"] = s.source_ips;
     if (s.clients != 0) j["clients"] = s.clients;
     if (!s.receive_maximum_known) j["effective_window_note"] = "MQTT 3.1.1: broker limit unknown";
     if (s.embedded_broker) j["embedded_broker"] = true;
@@ -79,6 +83,37 @@ json series_json(const std::vector<series_point>& series) {
     json a = json::array();
     for (const auto& p : series) a.push_back(to_json(p));
     return a;
+}
+
+std::string limits_text(const json& l) {
+    if (!l.is_object()) return "limits none advertised (MQTT 3.1.1)";
+    const auto yes_no = [&l](const char* k) { return l.value(k, true) ? "yes" : "no"; };
+    const auto num_or = [&l](const char* k, const char* none) {
+        const auto it = l.find(k);
+        return it != l.end() && it->is_number() ? it->dump() : std::string(none);
+    };
+    std::string out = fmt::format(
+        "limits Receive Maximum {}, Maximum Packet Size {}, Topic Alias Maximum {}, Maximum QoS {}, "
+        "Retain {}, wildcards {}, subscription ids {}, shared subscriptions {}, Server Keep Alive {}",
+        num_or("receive_maximum", "65535"), num_or("maximum_packet_size", "none"),
+        num_or("topic_alias_maximum", "0"), num_or("maximum_qos", "2"), yes_no("retain_available"),
+        yes_no("wildcard_subscription_available"), yes_no("subscription_identifier_available"),
+        yes_no("shared_subscription_available"), num_or("server_keep_alive", "-"));
+    std::string sent;
+    if (const auto it = l.find("advertised"); it != l.end() && it->is_array()) {
+        for (const auto& a : *it) {
+            if (a.is_string()) sent += (sent.empty() ? "" : " ") + a.get<std::string>();
+        }
+    }
+    return out + (sent.empty() ? " (all defaults)" : " (advertised: " + sent + ")");
+}
+
+std::string bytes_rate(const json& v) {
+    if (!v.is_number()) return "-";
+    const double b = v.get<double>();
+    if (b >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB/s", b / (1024.0 * 1024.0));
+    if (b >= 1024.0) return fmt::format("{:.1f} KiB/s", b / 1024.0);
+    return fmt::format("{:.0f} B/s", b);
 }
 
 std::string fmt_num(const json& v) {
@@ -100,6 +135,49 @@ std::string latency_line(const char* label, const json& h) {
 }
 
 }  // namespace
+
+json limits_json(const std::optional<broker_limits>& l) {
+    if (!l) return nullptr;
+    return {{"receive_maximum", l->receive_maximum},
+            {"maximum_packet_size", opt(l->maximum_packet_size)},
+            {"topic_alias_maximum", l->topic_alias_maximum},
+            {"maximum_qos", l->maximum_qos},
+            {"retain_available", l->retain_available},
+            {"wildcard_subscription_available", l->wildcard_subscription_available},
+            {"subscription_identifier_available", l->subscription_identifier_available},
+            {"shared_subscription_available", l->shared_subscription_available},
+            {"server_keep_alive", opt(l->server_keep_alive)},
+            {"advertised", l->advertised}};
+}
+
+std::optional<broker_limits> limits_from_json(const json& j) {
+    if (!j.is_object()) return std::nullopt;
+    broker_limits l;
+    const auto num = [&j](const char* k) -> std::optional<std::uint32_t> {
+        const auto it = j.find(k);
+        if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+        return it->get<std::uint32_t>();
+    };
+    const auto flag = [&j](const char* k, bool dflt) {
+        const auto it = j.find(k);
+        return it != j.end() && it->is_boolean() ? it->get<bool>() : dflt;
+    };
+    l.receive_maximum = num("receive_maximum").value_or(65535);
+    l.maximum_packet_size = num("maximum_packet_size");
+    l.topic_alias_maximum = num("topic_alias_maximum").value_or(0);
+    l.maximum_qos = num("maximum_qos").value_or(2);
+    l.retain_available = flag("retain_available", true);
+    l.wildcard_subscription_available = flag("wildcard_subscription_available", true);
+    l.subscription_identifier_available = flag("subscription_identifier_available", true);
+    l.shared_subscription_available = flag("shared_subscription_available", true);
+    l.server_keep_alive = num("server_keep_alive");
+    if (const auto it = j.find("advertised"); it != j.end() && it->is_array()) {
+        for (const auto& a : *it) {
+            if (a.is_string()) l.advertised.push_back(a.get<std::string>());
+        }
+    }
+    return l;
+}
 
 std::optional<double> steady_rate(const std::vector<std::uint64_t>& per_second) {
     if (per_second.size() < 3) return std::nullopt;
@@ -135,11 +213,15 @@ json make_summary(const run_result& r) {
                   {"steady_delivered", opt(steady_rate(r.delivered_per_second))},
                   {"delivered_ratio", r.expected == 0 ? json(nullptr)
                                                       : json(static_cast<double>(r.received) /
-                                                             static_cast<double>(r.expected))}};
+                                                             static_cast<double>(r.expected))},
+                  // Wire bytes per second of all bench clients, every MQTT packet included.
+                  {"bytes_sent", per_s(r.bytes_sent, w)},
+                  {"bytes_received", per_s(r.bytes_received, w)}};
     json counts = {{"sent", r.sent},           {"acked", r.acked},         {"expected", r.expected},
                    {"received", r.received},   {"lost", r.lost},           {"duplicates", r.duplicates},
                    {"reordered", r.reordered}, {"late", r.late},           {"foreign", r.foreign},
-                   {"overruns", r.overruns},   {"dup_flags", r.dup_flags}, {"ack_failures", r.ack_failures}};
+                   {"overruns", r.overruns},   {"dup_flags", r.dup_flags}, {"ack_failures", r.ack_failures},
+                   {"bytes_sent", r.bytes_sent}, {"bytes_received", r.bytes_received}};
     json latency = nullptr;
     if (open) {
         latency = {{"intended", latency_json(r.intended)},
@@ -156,6 +238,7 @@ json make_summary(const run_result& r) {
                 {"machine_busy_pct", rounded(r.cpu.machine_busy_pct)}};
     json notes = json::array();
     if (!open) notes.push_back("closed-loop run");
+    for (const auto& n : r.notes) notes.push_back(n);
     // bench-method §5: QoS 0 loss is reported; at QoS 1/2 it is an error.
     json errors = json::array();
     if (r.settings.qos > 0 && r.lost > 0) {
@@ -181,6 +264,12 @@ json make_summary(const run_result& r) {
                 {"rate", rounded(r.connect_rate)},
                 {"broker_bytes_per_conn", rounded(r.broker_bytes_per_conn)}}},
               {"cpu", std::move(cpu)},
+              {"broker_limits", limits_json(r.limits)},
+              {"shared", r.shared ? json{{"group", r.shared->group},
+                                         {"members", r.shared->members},
+                                         {"min_share", rounded(r.shared->min_share)},
+                                         {"max_share", rounded(r.shared->max_share)}}
+                                  : json(nullptr)},
               {"generator_bound", r.generator_bound},
               {"noisy", r.noisy},
               {"notes", std::move(notes)},
@@ -214,6 +303,7 @@ json make_hist_dump(const run_result& r) {
             {"settings", settings_json(r.settings)},
             {"window_s", r.window_s},
             {"counts", std::move(counters)},
+            {"broker_limits", limits_json(r.limits)},
             {"histograms", histograms_json(r)}};
 }
 
@@ -226,11 +316,12 @@ std::string summary_text(const json& s) {
     std::string rate =
         open ? fmt::format("open loop {} msg/s", fmt_num(st["rate"])) : std::string("closed loop");
     if (!open && st.value("qos", 0) > 0) rate += fmt::format(", window {}", fmt_num(st["effective_window"]));
-    out += fmt::format("mq bench {}  run {}  {}  QoS {}  {} B  {} -> {}  MQTT {}  {}  {:.1f} s window\n",
+    const double ws = s.value("window_s", 0.0);
+    out += fmt::format("mq bench {}  run {}  {}  QoS {}  {} B  {} -> {}  MQTT {}  {}  {} s window\n",
                        s.value("scenario", "?"), s.value("run_id", "?"), rate, fmt_num(st["qos"]),
                        fmt_num(st["payload"]), fmt_num(st["publishers"]), fmt_num(st["subscribers"]),
                        st.value("protocol", 5) == 5 ? "5" : "3.1.1", st.value("url", ""),
-                       s.value("window_s", 0.0));
+                       ws >= 10 || ws == 0 ? fmt::format("{:.1f}", ws) : fmt::format("{:.3g}", ws));
     std::string ratio = "-";
     if (rt["delivered_ratio"].is_number()) ratio = fmt::format("{:.6f}", rt["delivered_ratio"].get<double>());
     out += fmt::format(
@@ -242,11 +333,22 @@ std::string summary_text(const json& s) {
         "  overruns {}\n",
         fmt_num(c["sent"]), fmt_num(c["received"]), fmt_num(c["lost"]), fmt_num(c["duplicates"]),
         fmt_num(c["reordered"]), fmt_num(c["late"]), fmt_num(c["foreign"]), fmt_num(c["overruns"]));
+    if (rt.contains("bytes_sent")) {
+        out += fmt::format("  bytes     sent {}  received {}  (wire, every MQTT packet)\n",
+                           bytes_rate(rt["bytes_sent"]), bytes_rate(rt["bytes_received"]));
+    }
     if (st.value("qos", 0) > 0 && c.value("lost", 0) > 0) {
         out += fmt::format("  ERROR: {} QoS {} messages lost (acknowledged by the broker, never delivered)\n",
                            fmt_num(c["lost"]), fmt_num(st["qos"]));
     }
     if (!c["ack_failures"].empty()) out += fmt::format("  ack failures {}\n", c["ack_failures"].dump());
+    if (s.contains("shared") && s["shared"].is_object()) {
+        const json& sh = s["shared"];
+        out += fmt::format("  shared    group {} of {} members: loss counted per (publisher, group); member share "
+                           "min {} max {}\n",
+                           sh.value("group", "?"), fmt_num(sh["members"]), fmt_num(sh["min_share"]),
+                           fmt_num(sh["max_share"]));
+    }
     if (s["latency_us"].is_object()) {
         out += "  latency (us; intended = from intended send time, coordinated-omission corrected)\n";
         out += latency_line("intended", s["latency_us"]["intended"]);
@@ -267,6 +369,8 @@ std::string summary_text(const json& s) {
                            fmt_num(conn["broker_bytes_per_conn"]));
     }
     if (!conn["failed"].empty()) out += fmt::format("  connect failures {}\n", conn["failed"].dump());
+    if (s.contains("broker_limits") && (s["broker_limits"].is_object() || st.value("protocol", 5) != 5))
+        out += "  broker    " + limits_text(s["broker_limits"]) + "\n";
     const json& cpu = s["cpu"];
     out += fmt::format("  cpu       generator {} cores, {} us/msg", fmt_num(cpu["generator_cores"]),
                        fmt_num(cpu["generator_us_per_msg"]));
@@ -281,6 +385,12 @@ std::string summary_text(const json& s) {
             out += fmt::format("  INVALID: {}\n", why.get<std::string>());
     }
     if (s.value("interrupted", false)) out += "  interrupted: partial results\n";
+    if (const auto it = s.find("notes"); it != s.end() && it->is_array()) {
+        for (const auto& n : *it) {
+            if (n.is_string() && n.get<std::string>() != "closed-loop run")
+                out += "  note: " + n.get<std::string>() + "\n";
+        }
+    }
     for (const auto& g : s["gates"]) {
         out += fmt::format("  gate {}: {}\n", g.value("expr", ""),
                            g.value("passed", false) ? "passed" : "FAILED");

@@ -5,9 +5,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "bench/payload_header.hpp"
 
@@ -98,6 +101,26 @@ std::optional<std::string> ensure_fd_limit(std::uint64_t needed) {
 
 void set_timer_slack_ns(unsigned long ns) noexcept {
     prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}
+
+std::optional<port_range> read_port_range(const std::string& path) {
+    std::ifstream f(path);
+    port_range r;
+    if (!(f >> r.low >> r.high)) return std::nullopt;
+    return r;
+}
+
+std::optional<std::string> check_port_range(std::uint64_t clients, std::size_t sources, const port_range& range) {
+    const std::uint64_t per_source = (clients + sources - 1) / std::max<std::size_t>(sources, 1);
+    if (per_source <= range.size()) return std::nullopt;
+    const std::uint64_t need_sources = (clients + range.size() - 1) / std::max<std::uint32_t>(range.size(), 1);
+    return fmt::format(
+        "{} connections from {} source address{} need {} local ports each, but "
+        "net.ipv4.ip_local_port_range ({} {}) has {}: raise it (sysctl -w "
+        "net.ipv4.ip_local_port_range=\"1024 65535\") or spread the clients over at least {} source "
+        "addresses with --source-ip (e.g. 127.0.0.1,127.0.0.2,... for a loopback broker)",
+        clients, sources, sources == 1 ? "" : "es", per_source, range.low, range.high, range.size(),
+        need_sources);
 }
 
 }  // namespace mq::tools::bench

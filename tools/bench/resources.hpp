@@ -31,6 +31,18 @@ std::uint32_t local_clock_domain();
 /// text naming the `ulimit -n` needed when even the hard limit is short.
 std::optional<std::string> ensure_fd_limit(std::uint64_t needed);
 
+/// The kernel's ephemeral port range (net.ipv4.ip_local_port_range).
+struct port_range {
+    std::uint32_t low = 32768, high = 60999;
+    std::uint32_t size() const noexcept { return high >= low ? high - low + 1 : 0; }
+};
+/// Reads "LOW HIGH" from `path`; nullopt when it cannot be read.
+std::optional<port_range> read_port_range(const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
+/// Pre-flight of bench-method.md §6: `clients` connections to one broker address
+/// from `sources` source addresses (1 without --source-ip) need clients/sources
+/// ephemeral ports per source. Returns what to raise when the range is short.
+std::optional<std::string> check_port_range(std::uint64_t clients, std::size_t sources, const port_range& range);
+
 /// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK), so absolute
 /// deadlines are not rounded up by the default 50 µs.
 void set_timer_slack_ns(unsigned long ns) noexcept;

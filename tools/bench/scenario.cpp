@@ -4,14 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <functional>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include <mqtt/codec/reason.hpp>
 
+#include "bench/progress.hpp"
 #include "bench/resources.hpp"
 #include "bench/series_sampler.hpp"
 #include "bench/workers.hpp"
@@ -21,25 +23,9 @@ namespace mq::tools::bench {
 
 using namespace detail;
 
-std::string expand_topic(const std::string& tmpl, std::uint32_t run_id, const std::string& pub,
-                         const std::string& sub) {
-    std::string out;
-    out.reserve(tmpl.size() + 16);
-    for (std::size_t i = 0; i < tmpl.size();) {
-        if (tmpl.compare(i, 5, "{run}") == 0) {
-            out += fmt::format("{:08x}", run_id);
-            i += 5;
-        } else if (tmpl.compare(i, 5, "{pub}") == 0) {
-            out += pub;
-            i += 5;
-        } else if (tmpl.compare(i, 5, "{sub}") == 0) {
-            out += sub;
-            i += 5;
-        } else {
-            out += tmpl[i++];
-        }
-    }
-    return out;
+std::optional<topic_template> topic_template_or_default(const std::string& text) {
+    std::string err;
+    return topic_template::parse(text, err);
 }
 
 namespace {
@@ -59,6 +45,26 @@ std::error_code suback_error(const std::vector<mqtt::reason>& codes) {
     }
     if (codes.empty()) return mqtt::make_error_code(mqtt::reason::unspecified_error);
     return {};
+}
+
+// Starts clients 0..n-1 at --connect-rate with at most --connect-concurrency
+// handshakes in flight (bench-method §6) and waits for all; the first error.
+std::error_code launch_paced(const bench_config& cfg, std::uint32_t n, completion_counter& done,
+                             const std::atomic<bool>& interrupted,
+                             const std::function<void(std::uint32_t)>& start) {
+    const auto begin = clock::now();
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const auto due = begin + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                     1e9 * static_cast<double>(i) / static_cast<double>(cfg.connect_rate)));
+        if (!sleep_until(due, interrupted)) return {};
+        if (i >= cfg.connect_concurrency) {
+            if (auto ec = done.wait(i - cfg.connect_concurrency + 1, interrupted)) return ec;
+        }
+        if (auto ec = done.error()) return ec;
+        if (interrupted.load()) return {};
+        start(i);
+    }
+    return done.wait(n, interrupted);
 }
 
 struct broker_sample {
@@ -95,25 +101,13 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
 
     // Subscribers first: every SUBACK must be in before any message is sent (§6).
     completion_counter subs_ready;
-    const std::string filter = expand_topic(cfg.topic_template, cfg.run_id, "+", "0");
-    for (std::uint32_t i = 0; i < cfg.subscribers; ++i) {
-        worker& w = *workers[i % nthreads];
-        run_on(w, [&w, &subs_ready, &cfg, &filter, i] {
-            w.subs.push_back(std::make_unique<subscriber>(w, i));
-            subscriber& s = *w.subs.back();
-            s.conn.connect([&s, &subs_ready, &cfg, &filter](std::error_code ec,
-                                                            const mqtt::net::bench_connack&) {
-                if (ec) {
-                    subs_ready.done(ec);
-                    return;
-                }
-                s.conn.subscribe(filter, cfg.sub_qos,
-                                 [&subs_ready](std::error_code sec, const std::vector<mqtt::reason>& codes) {
-                                     subs_ready.done(sec ? sec : suback_error(codes));
-                                 });
-            });
-        });
-    }
+    limits_recorder limits;
+    const bool v5 = cfg.version == mqtt::protocol_version::v5;
+    group_streams group;
+    if (!cfg.shared_group.empty()) ctx.group = &group;
+    const std::string filter = cfg.shared_group.empty()
+                                   ? cfg.topic.filter(cfg.run_id)
+                                   : "$share/" + cfg.shared_group + "/" + cfg.topic.filter(cfg.run_id);
     // Callbacks reference locals of this function: join the threads before throwing.
     std::atomic<std::uint32_t> broker_max_packet{0};
     auto fail = [&](std::error_code ec, const char* who) {
@@ -125,20 +119,40 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         }
         throw std::system_error(ec, fmt::format("bench {} on {}: {}", who, cfg.url, ec.message()));
     };
-    if (auto ec = subs_ready.wait(cfg.subscribers, interrupted)) fail(ec, "subscriber");
+    auto start_sub = [&](std::uint32_t i) {
+        worker& w = *workers[i % nthreads];
+        run_on(w, [&w, &subs_ready, &cfg, &filter, &limits, v5, i] {
+            w.subs.push_back(std::make_unique<subscriber>(w, i));
+            subscriber& s = *w.subs.back();
+            s.conn.connect([&s, &subs_ready, &cfg, &filter, &limits, v5](std::error_code ec,
+                                                                         const mqtt::net::bench_connack& ca) {
+                if (ec) {
+                    subs_ready.done(ec);
+                    return;
+                }
+                limits.note(ca, v5);
+                s.conn.subscribe(filter, cfg.sub_qos,
+                                 [&subs_ready](std::error_code sec, const std::vector<mqtt::reason>& codes) {
+                                     subs_ready.done(sec ? sec : suback_error(codes));
+                                 });
+            });
+        });
+    };
+    if (auto ec = launch_paced(cfg, cfg.subscribers, subs_ready, interrupted, start_sub)) fail(ec, "subscriber");
 
     completion_counter pubs_ready;
     std::atomic<std::uint32_t> effective_window{cfg.window};
     std::atomic<bool> rm_known{cfg.version == mqtt::protocol_version::v5};
-    for (std::uint32_t i = 0; i < cfg.publishers; ++i) {
+    auto start_pub = [&](std::uint32_t i) {
         worker& w = *workers[i % nthreads];
-        run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, i] {
+        run_on(w, [&w, &pubs_ready, &cfg, &effective_window, &broker_max_packet, &limits, v5, i] {
             w.pubs.push_back(std::make_unique<publisher>(w, i));
             publisher& p = *w.pubs.back();
-            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet](
+            p.conn.connect([&p, &pubs_ready, &cfg, &effective_window, &broker_max_packet, &limits, v5](
                                std::error_code ec, const mqtt::net::bench_connack& ca) {
+                if (!ec) limits.note(ca, v5);
                 // A payload the broker would refuse is a usage problem, not a benchmark result.
-                const std::size_t frame = 1 + 4 + 2 + p.topic.size() + 2 + 1 + p.payload.size();
+                const std::size_t frame = 1 + 4 + 2 + cfg.topic.max_size() + 2 + 1 + p.payload.size();
                 if (!ec && ca.maximum_packet_size != 0 && frame > ca.maximum_packet_size) {
                     broker_max_packet.store(ca.maximum_packet_size);
                     pubs_ready.done(make_error_code(tool_error::data));
@@ -153,8 +167,8 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
                 pubs_ready.done(ec);
             });
         });
-    }
-    if (auto ec = pubs_ready.wait(cfg.publishers, interrupted)) fail(ec, "publisher");
+    };
+    if (auto ec = launch_paced(cfg, cfg.publishers, pubs_ready, interrupted, start_pub)) fail(ec, "publisher");
 
     // Phases: everyone is connected; start shortly so every worker sees t0 in the future.
     auto& ph = ctx.ph;
@@ -176,15 +190,22 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
             w.series.set_origin(w.ctx.ph.ws_stamp);
             for (auto& p : w.pubs) p->start();
             w.cpu_timer_start.wait_until(w.ctx.ph.window_start, [&w](bool ok) {
-                if (ok) w.stats.cpu_start_ns = thread_cpu_ns();
+                if (!ok) return;
+                w.stats.cpu_start_ns = thread_cpu_ns();
+                std::tie(w.stats.bytes_sent_start, w.stats.bytes_received_start) = w.wire_bytes();
             });
             w.cpu_timer_end.wait_until(w.ctx.ph.window_end, [&w](bool ok) {
-                if (ok) w.stats.cpu_end_ns = thread_cpu_ns();
+                if (!ok) return;
+                w.stats.cpu_end_ns = thread_cpu_ns();
+                std::tie(w.stats.bytes_sent_end, w.stats.bytes_received_end) = w.wire_bytes();
+                w.stats.bytes_end_taken = true;
             });
         });
     }
 
     run_result r;
+    // Each message reaches every subscriber, or one member of the shared group.
+    const std::uint64_t deliveries = cfg.shared_group.empty() ? cfg.subscribers : 1;
     std::uint64_t expected = 0, received = 0, sent = 0, acked = 0;
     auto totals = [&] {
         sent = acked = received = 0;
@@ -197,29 +218,58 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
             }
             for (auto& s : w->subs) received += s->received_in_window.load(std::memory_order_relaxed);
         }
-        expected = cfg.scenario == "sub" ? 0 : sent * cfg.subscribers;
+        expected = cfg.scenario == "sub" ? 0 : sent * deliveries;
         const bool acks_in = cfg.pub_qos == mqtt::qos::at_most_once || acked >= sent;
         return done == cfg.publishers && received >= expected && acks_in;
     };
-    // Progress (cli-contract §11): stderr TTY only, one line rewritten 4 times a second.
-    const char* term = std::getenv("TERM");
-    const bool progress = isatty(2) == 1 && term != nullptr && std::string_view(term) != "dumb";
-    std::uint64_t last_sent = 0, last_received = 0;
+    // Progress (bench-method §8): stderr TTY only, one line rewritten 4 times a second
+    // from the completed seconds of the series.
+    const bool progress = progress_wanted(2);
     auto next_progress = clock::now() + std::chrono::milliseconds(250);
+    const bool acked_qos = cfg.pub_qos != mqtt::qos::at_most_once;
+    const bool e2e = cfg.publishers > 0 && cfg.subscribers > 0;
+    // --count: the window ends when every publisher has sent its share.
+    auto all_sent = [&] {
+        std::uint32_t done = 0;
+        for (auto& w : workers) done += w->pubs_done.load();
+        return done == cfg.publishers;
+    };
+    bool count_reached = false;
     auto wait_phase = [&](clock::time_point until, const char* phase) {
+        const bool counting = cfg.count && std::string_view(phase) == "window";
         while (clock::now() < until) {
-            if (!sleep_until(std::min({until, next_progress, series.next_due()}), interrupted)) return false;
+            if (counting && all_sent()) {
+                count_reached = true;
+                return true;
+            }
+            auto wake = std::min({until, next_progress, series.next_due()});
+            if (counting) wake = std::min(wake, clock::now() + std::chrono::milliseconds(5));
+            if (!sleep_until(wake, interrupted)) return false;
             series.poll(interrupted);
             if (clock::now() < next_progress) continue;
             next_progress += std::chrono::milliseconds(250);
             if (!progress) continue;
-            totals();
-            const double t = std::chrono::duration<double>(clock::now() - ph.window_start).count();
-            const std::string line =
-                fmt::format("\r\033[K{} {:+.1f}s  sent {}/s  received {}/s  in window: sent {} received {}",
-                            phase, t, (sent - last_sent) * 4, (received - last_received) * 4, sent, received);
-            last_sent = sent;
-            last_received = received;
+            const auto& run = series.totals();
+            progress_state st;
+            st.phase = phase;
+            st.elapsed_s = std::chrono::duration<double>(clock::now() - ph.window_start).count();
+            if (run.last) {
+                st.sent_per_s = static_cast<double>(run.last->sent) / run.last->span_s;
+                st.received_per_s = static_cast<double>(run.last->received) / run.last->span_s;
+                st.connections = run.last->connections.value_or(0);
+            } else {
+                st.connections = cfg.publishers + cfg.subscribers;
+            }
+            if (acked_qos) {
+                st.in_flight = run.sent - std::min(run.sent, run.acked);
+            } else if (e2e) {
+                const std::uint64_t due = run.sent * deliveries;
+                st.in_flight = due - std::min(due, run.received);
+            }
+            if (cfg.rate && run.latency.count() > 0)
+                st.p99_us = static_cast<double>(run.latency.percentile(0.99)) / 1000.0;
+            st.errors = run.errors;
+            const std::string line = "\r\033[K" + progress_text(st);
             (void)!::write(2, line.data(), line.size());
         }
         return true;
@@ -227,6 +277,23 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     bool stopped = !wait_phase(ph.window_start, "warm-up");
     const broker_sample b0 = sample_broker(cfg);
     stopped = stopped || !wait_phase(ph.window_end, "window");
+    if (count_reached) {
+        // The window ends now: CPU and byte counts, and the series, stop here.
+        const auto end = clock::now();
+        completion_counter sampled;
+        for (auto& wp : workers) {
+            worker& w = *wp;
+            run_on(w, [&w, &sampled] {
+                w.cpu_timer_end.cancel();
+                w.stats.cpu_end_ns = thread_cpu_ns();
+                std::tie(w.stats.bytes_sent_end, w.stats.bytes_received_end) = w.wire_bytes();
+                w.stats.bytes_end_taken = true;
+                sampled.done({});
+            });
+        }
+        sampled.wait(workers.size(), interrupted);
+        series.end_window(end);
+    }
     const broker_sample b1 = sample_broker(cfg);
     series.poll(interrupted);
     if (progress) (void)!::write(2, "\r\033[K", 4);
@@ -250,6 +317,11 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         worker& w = *wp;
         run_on(w, [&w, &closed] {
             w.tearing_down = true;
+            // An interrupted window ends now.
+            if (!w.stats.bytes_end_taken) {
+                std::tie(w.stats.bytes_sent_end, w.stats.bytes_received_end) = w.wire_bytes();
+                w.stats.bytes_end_taken = true;
+            }
             for (auto& p : w.pubs) {
                 p->finish();
                 p->timer.cancel();
@@ -269,9 +341,21 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     r.scenario = cfg.scenario;
     r.interrupted = interrupted.load();
     r.window_s = stopped ? window_done : std::chrono::duration<double>(cfg.duration).count();
+    if (count_reached && !stopped) {
+        // Open loop: the schedule's length (count / rate); closed loop: up to the last send.
+        std::int64_t last = ph.ws_stamp;
+        for (auto& wp : workers) {
+            for (auto& p : wp->pubs) last = std::max(last, p->last_send.load());
+        }
+        r.window_s = cfg.rate ? static_cast<double>(*cfg.count) / *cfg.rate
+                              : std::max(1e-3, static_cast<double>(last - ph.ws_stamp) / 1e9);
+    } else if (cfg.count && !stopped) {
+        r.notes.push_back(fmt::format("--count {}: {} sent before --duration ended the window", *cfg.count, sent));
+    }
     r.sent = sent;
     r.expected = expected;
     r.series = series.take();
+    r.limits = limits.take();
     double gen_cpu_s = 0;
     std::error_code closed_error;
     for (auto& wp : workers) {
@@ -291,6 +375,9 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         if (st.cpu_end_ns > st.cpu_start_ns)
             gen_cpu_s += static_cast<double>(st.cpu_end_ns - st.cpu_start_ns) / 1e9;
         if (!closed_error) closed_error = st.closed_error;
+        if (st.bytes_sent_end > st.bytes_sent_start) r.bytes_sent += st.bytes_sent_end - st.bytes_sent_start;
+        if (st.bytes_received_end > st.bytes_received_start)
+            r.bytes_received += st.bytes_received_end - st.bytes_received_start;
         for (auto& s : wp->subs) {
             for (std::size_t pid = 0; pid < s->streams.size(); ++pid) {
                 const auto& t = s->streams[pid];
@@ -303,6 +390,34 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
             }
         }
         r.connect_ok += static_cast<std::uint64_t>(wp->pubs.size() + wp->subs.size());
+    }
+    if (ctx.group) {
+        // Shared subscription: the group's streams count, and each member's share of them.
+        for (std::size_t pid = 0; pid < group.streams().size(); ++pid) {
+            const auto& t = group.streams()[pid];
+            if (!t) continue;
+            r.duplicates += t->duplicates();
+            r.reordered += t->reordered();
+            r.late += t->late();
+            r.received += t->unique();
+            if (cfg.scenario == "sub") r.lost += t->lost(t->highest() + 1 - group.first_seq()[pid]);
+        }
+        shared_result sh;
+        sh.group = cfg.shared_group;
+        sh.members = cfg.subscribers;
+        std::uint64_t lo = UINT64_MAX, hi = 0, all = 0;
+        for (auto& wp : workers) {
+            for (auto& sub : wp->subs) {
+                lo = std::min(lo, sub->received_local);
+                hi = std::max(hi, sub->received_local);
+                all += sub->received_local;
+            }
+        }
+        if (all > 0 && lo != UINT64_MAX) {
+            sh.min_share = static_cast<double>(lo) / static_cast<double>(all);
+            sh.max_share = static_cast<double>(hi) / static_cast<double>(all);
+        }
+        r.shared = sh;
     }
     if (cfg.pub_qos == mqtt::qos::at_most_once) r.acked = r.sent;
     if (cfg.scenario != "sub")
@@ -326,7 +441,12 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     s.effective_window = effective_window.load();
     s.receive_maximum_known = rm_known.load();
     s.nodelay = cfg.nodelay;
+    s.tls = cfg.transport == mqtt::net::transport_kind::tls || cfg.transport == mqtt::net::transport_kind::wss;
     s.threads = nthreads;
+    s.topic = cfg.topic.text();
+    s.count = cfg.count;
+    s.connect_rate = cfg.connect_rate;
+    s.source_ips = cfg.source_ips;
     s.warmup_s = std::chrono::duration<double>(cfg.warmup).count();
     s.duration_s = std::chrono::duration<double>(cfg.duration).count();
     s.clock = cfg.wall_clock ? "wall" : "monotonic";

@@ -6,12 +6,18 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <mqtt/codec/types.hpp>
+#include <mqtt/net/client.hpp>
 
 #include "bench/report.hpp"
+#include "bench/topic_template.hpp"
 
 namespace mq::tools::bench {
+
+/// "mq-bench/{run}/{pub}", the default template.
+std::optional<topic_template> topic_template_or_default(const std::string& text = "mq-bench/{run}/{pub}");
 
 /// Everything a bench run needs, resolved from the command line.
 struct bench_config {
@@ -20,7 +26,13 @@ struct bench_config {
     std::uint16_t port = 1883;
     std::string url;  // for the report
     std::string bind_address;
+    /// --source-ip: client k binds to source_ips[k % size] (subscribers first, then publishers).
+    std::vector<std::string> source_ips;
+    mqtt::net::transport_kind transport = mqtt::net::transport_kind::tcp;  // tls, ws, wss
+    std::string ws_path = "/mqtt";
+    mqtt::net::tls_options tls;
     mqtt::protocol_version version = mqtt::protocol_version::v5;
+    std::uint16_t keep_alive = 60;  // -k
     mqtt::qos pub_qos = mqtt::qos::at_most_once;
     mqtt::qos sub_qos = mqtt::qos::at_most_once;
     std::uint32_t publishers = 1;
@@ -36,7 +48,11 @@ struct bench_config {
     std::chrono::nanoseconds hold = std::chrono::seconds(10);  // conn
     std::uint32_t connect_rate = 1000;
     std::uint32_t connect_concurrency = 100;
-    std::string topic_template = "mq-bench/{run}/{pub}";
+    topic_template topic = *topic_template_or_default();
+    /// Subscribers join `$share/GROUP/filter` (bench-method §2 `shared`); empty: plain.
+    std::string shared_group;
+    /// Stop after this many messages in the window, over all publishers; --duration caps it.
+    std::optional<std::uint64_t> count;
     std::uint32_t threads = 1;
     bool nodelay = true;
     std::uint32_t run_id = 0;
@@ -50,10 +66,6 @@ struct bench_config {
     /// Called on the calling thread with each second of the series as it completes (--series).
     std::function<void(const series_point&)> on_second;
 };
-
-/// Replaces {run}, {pub} and {sub} in a topic template. `run` is 8 hex digits.
-std::string expand_topic(const std::string& tmpl, std::uint32_t run_id, const std::string& pub,
-                         const std::string& sub);
 
 /// Runs one bench (connect, warm-up, window, drain, disconnect) and returns its
 /// measurements. Throws std::system_error when clients cannot connect or

@@ -61,11 +61,19 @@ series_sampler::series_sampler(const bench_config& cfg, const phases& ph,
       // The first second is the one t0 falls in; the last one ends at the window end.
       next_sec_(-static_cast<std::int64_t>((cfg.warmup.count() + ns_per_s - 1) / ns_per_s)),
       last_sec_(static_cast<std::int64_t>((cfg.duration.count() + ns_per_s - 1) / ns_per_s) - 1),
+      window_end_(ph.window_end),
       resources_(cfg) {}
 
 clock::time_point series_sampler::next_due() const {
     if (next_sec_ > last_sec_) return clock::time_point::max();
-    return std::min(ph_.window_start + std::chrono::seconds(next_sec_ + 1), ph_.window_end);
+    return std::min(ph_.window_start + std::chrono::seconds(next_sec_ + 1), window_end_);
+}
+
+void series_sampler::end_window(clock::time_point end) {
+    if (end >= window_end_) return;
+    window_end_ = std::max(end, ph_.window_start);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(window_end_ - ph_.window_start).count();
+    last_sec_ = std::max<std::int64_t>(next_sec_ - 1, (ns + ns_per_s - 1) / ns_per_s - 1);
 }
 
 void series_sampler::poll(const std::atomic<bool>& interrupted) {
@@ -107,7 +115,7 @@ void series_sampler::complete(std::int64_t sec, const std::atomic<bool>& interru
         }
     }
     const auto begin = std::max(ph_.window_start + std::chrono::seconds(sec), ph_.t0);
-    const auto end = std::min(ph_.window_start + std::chrono::seconds(sec + 1), ph_.window_end);
+    const auto end = std::min(ph_.window_start + std::chrono::seconds(sec + 1), window_end_);
     p.t = static_cast<double>(sec);
     p.span_s = std::clamp(seconds(end - begin), 0.001, 1.0);
     p.phase = sec < 0 ? "warmup" : "measure";
@@ -121,8 +129,15 @@ void series_sampler::complete(std::int64_t sec, const std::atomic<bool>& interru
     closed_ += c.closed;
     p.connections = connections_ - std::min(connections_, closed_);
     if (cfg_.rate) set_latency(p, latency);
+    running_.sent += c.sent;
+    running_.acked += c.acked;
+    running_.received += c.received;
+    running_.errors += c.errors;
+    if (sec == 0) running_.latency = histogram{};  // "so far" means the window once it started
+    running_.latency.merge(latency);
     resources_.sample(p);
     if (cfg_.on_second) cfg_.on_second(p);
+    running_.last = p;
     points_.push_back(std::move(p));
 }
 

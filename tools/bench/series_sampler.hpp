@@ -39,7 +39,17 @@ public:
     void poll(const std::atomic<bool>& interrupted);
     /// When the next second ends (far future once the series is complete).
     clock::time_point next_due() const;
+    /// The window ends at `end` instead (--count reached): the series stops there.
+    void end_window(clock::time_point end);
     std::vector<series_point> take() { return std::move(points_); }
+
+    /// Running totals over the completed seconds, for the progress line.
+    struct running {
+        std::uint64_t sent = 0, acked = 0, received = 0, errors = 0;
+        histogram latency;  // warm-up seconds until the window starts, then the window's
+        std::optional<series_point> last;
+    };
+    const running& totals() const noexcept { return running_; }
 
 private:
     void complete(std::int64_t sec, const std::atomic<bool>& interrupted);
@@ -50,8 +60,10 @@ private:
     std::uint64_t connections_;
     std::uint64_t closed_ = 0;
     std::int64_t next_sec_, last_sec_;
+    clock::time_point window_end_;
     resource_sampler resources_;
     std::vector<series_point> points_;
+    running running_;
 };
 
 }  // namespace mq::tools::bench::detail

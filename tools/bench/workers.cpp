@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "bench/workers.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "bench/payload_header.hpp"
@@ -24,6 +26,23 @@ void completion_counter::done(std::error_code ec) {
     cv_.notify_all();
 }
 
+std::error_code completion_counter::error() {
+    const std::lock_guard lock(mu_);
+    return first_;
+}
+
+arrival group_streams::observe(std::uint32_t publisher, std::uint64_t seq) {
+    const std::lock_guard lock(mu_);
+    if (publisher >= by_pub_.size()) {
+        by_pub_.resize(publisher + 1);
+        first_seq_.resize(publisher + 1, UINT64_MAX);
+    }
+    auto& t = by_pub_[publisher];
+    if (!t) t = std::make_unique<loss_tracker>();
+    first_seq_[publisher] = std::min(first_seq_[publisher], seq);
+    return t->observe(seq);
+}
+
 std::error_code completion_counter::wait(std::size_t n, const std::atomic<bool>& interrupted) {
     std::unique_lock lock(mu_);
     while (count_ < n && !first_ && !interrupted.load()) {
@@ -32,14 +51,19 @@ std::error_code completion_counter::wait(std::size_t n, const std::atomic<bool>&
     return first_;
 }
 
-mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id) {
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id,
+                                                   std::uint64_t client) {
     mqtt::net::bench_connection_options o;
     o.host = cfg.host;
     o.port = cfg.port;
-    o.bind_address = cfg.bind_address;
+    o.bind_address = cfg.source_ips.empty() ? cfg.bind_address : cfg.source_ips[client % cfg.source_ips.size()];
     o.version = cfg.version;
     o.client_id = client_id;
     o.nodelay = cfg.nodelay;
+    o.keep_alive = cfg.keep_alive;
+    o.transport = cfg.transport;
+    o.ws_path = cfg.ws_path;
+    o.tls = cfg.tls;
     o.max_unsent = cfg.max_unsent;
     o.username = cfg.username;
     if (cfg.password) o.password = std::vector<std::uint8_t>(cfg.password->begin(), cfg.password->end());
@@ -62,9 +86,12 @@ void lost_connection(worker& w, std::error_code ec) {
 publisher::publisher(worker& wk, std::uint32_t i)
     : w(wk),
       index(i),
-      topic(expand_topic(wk.ctx.cfg->topic_template, wk.ctx.cfg->run_id, std::to_string(i), "0")),
+      topic(wk.ctx.cfg->topic.topic(wk.ctx.cfg->run_id, i, 0)),
+      per_message_topic(wk.ctx.cfg->topic.per_message()),
       payload(std::max<std::uint64_t>(wk.ctx.cfg->payload, payload_header_size)),
-      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i)),
+      conn(wk.loop,
+           client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-p{}", wk.ctx.cfg->run_id, i),
+                          std::uint64_t{wk.ctx.cfg->subscribers} + i),
            mqtt::net::bench_handlers{nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
                                      [this] {
                                          if (!w.ctx.pace && !done &&
@@ -78,6 +105,10 @@ publisher::publisher(worker& wk, std::uint32_t i)
       timer(wk.loop) {
     fill_padding(payload);
     if (w.ctx.cfg->pub_qos != mqtt::qos::at_most_once) intended_by_id.assign(65536, 0);
+    if (const auto& n = w.ctx.cfg->count) {
+        const std::uint32_t pubs = std::max<std::uint32_t>(w.ctx.cfg->publishers, 1);
+        quota = *n / pubs + (i < *n % pubs ? 1 : 0);
+    }
 }
 
 void publisher::start() {
@@ -103,16 +134,20 @@ void publisher::send(std::int64_t intended) {
     encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq,
                                  static_cast<std::uint64_t>(intended), static_cast<std::uint64_t>(actual)},
                   payload);
+    if (per_message_topic) ctx.cfg->topic.expand(topic, ctx.cfg->run_id, index, seq);
     const std::uint16_t id = conn.publish(topic, payload, ctx.cfg->pub_qos);
     if (id != 0) intended_by_id[id] = intended;
     ++seq;
     ++w.series.at(actual).sent;
     if (in_window(intended, ctx.ph.ws_stamp, ctx.ph.we_stamp)) {
-        sent_in_window.store(sent_in_window.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        const std::uint64_t n = sent_in_window.load(std::memory_order_relaxed) + 1;
+        sent_in_window.store(n, std::memory_order_relaxed);
         if (ctx.pace) {
             w.stats.send_lag.record_signed(actual - intended);
             if (ctx.pace->is_overrun(actual - intended)) ++w.stats.overruns;
         }
+        last_send.store(actual, std::memory_order_relaxed);
+        if (n >= quota) finish();  // --count reached
     }
 }
 
@@ -187,7 +222,7 @@ void publisher::on_ack(std::uint16_t id, std::uint8_t rc) {
 subscriber::subscriber(worker& wk, std::uint32_t i)
     : w(wk),
       index(i),
-      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i)),
+      conn(wk.loop, client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i), i),
            mqtt::net::bench_handlers{[this](const mqtt::net::bench_message& m) { on_message(m); }, nullptr,
                                      nullptr,
                                      [this](std::error_code ec) {
@@ -214,18 +249,23 @@ void subscriber::on_message(const mqtt::net::bench_message& m) {
         if (timed) w.series.latency(now, now - intended);
         return;
     }
-    if (h->publisher_id >= streams.size()) {
-        if (h->publisher_id > 1'000'000) {
-            ++w.stats.foreign;
-            return;
-        }
-        streams.resize(h->publisher_id + 1);
-        first_seq.resize(h->publisher_id + 1, UINT64_MAX);
+    if (h->publisher_id > 1'000'000) {
+        ++w.stats.foreign;
+        return;
     }
-    auto& s = streams[h->publisher_id];
-    if (!s) s = std::make_unique<loss_tracker>();
-    first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
-    const arrival a = s->observe(h->sequence);
+    arrival a;
+    if (ctx.group) {
+        a = ctx.group->observe(h->publisher_id, h->sequence);  // one stream per (publisher, group)
+    } else {
+        if (h->publisher_id >= streams.size()) {
+            streams.resize(h->publisher_id + 1);
+            first_seq.resize(h->publisher_id + 1, UINT64_MAX);
+        }
+        auto& s = streams[h->publisher_id];
+        if (!s) s = std::make_unique<loss_tracker>();
+        first_seq[h->publisher_id] = std::min(first_seq[h->publisher_id], h->sequence);
+        a = s->observe(h->sequence);
+    }
     if (a == arrival::duplicate) ++w.series.at(now).duplicates;
     if (a == arrival::duplicate || a == arrival::late) return;
     {
@@ -253,6 +293,55 @@ worker::worker(const run_context& c) : ctx(c), cpu_timer_start(loop), cpu_timer_
 
 worker::~worker() {
     stop_and_join();
+}
+
+std::pair<std::uint64_t, std::uint64_t> worker::wire_bytes() const {
+    std::uint64_t out = 0, in = 0;
+    for (const auto& p : pubs) {
+        out += p->conn.bytes_written();
+        in += p->conn.bytes_read();
+    }
+    for (const auto& s : subs) {
+        out += s->conn.bytes_written();
+        in += s->conn.bytes_read();
+    }
+    return {out, in};
+}
+
+void limits_recorder::note(const mqtt::net::bench_connack& ca, bool v5) {
+    const std::lock_guard lock(mu_);
+    if (seen_) return;
+    seen_ = true;
+    if (!v5) return;  // a 3.1.1 CONNACK carries no limits
+    const auto& a = ca.props;
+    broker_limits l;
+    const auto sent = [&l](const char* name, bool present) {
+        if (present) l.advertised.emplace_back(name);
+    };
+    l.receive_maximum = a.receive_maximum.value_or(65535);
+    sent("receive_maximum", a.receive_maximum.has_value());
+    l.maximum_packet_size = a.maximum_packet_size;
+    sent("maximum_packet_size", a.maximum_packet_size.has_value());
+    l.topic_alias_maximum = a.topic_alias_maximum.value_or(0);
+    sent("topic_alias_maximum", a.topic_alias_maximum.has_value());
+    l.maximum_qos = a.maximum_qos.value_or(2);
+    sent("maximum_qos", a.maximum_qos.has_value());
+    l.retain_available = a.retain_available.value_or(true);
+    sent("retain_available", a.retain_available.has_value());
+    l.wildcard_subscription_available = a.wildcard_subscription_available.value_or(true);
+    sent("wildcard_subscription_available", a.wildcard_subscription_available.has_value());
+    l.subscription_identifier_available = a.subscription_identifier_available.value_or(true);
+    sent("subscription_identifier_available", a.subscription_identifier_available.has_value());
+    l.shared_subscription_available = a.shared_subscription_available.value_or(true);
+    sent("shared_subscription_available", a.shared_subscription_available.has_value());
+    l.server_keep_alive = a.server_keep_alive;
+    sent("server_keep_alive", a.server_keep_alive.has_value());
+    limits_ = std::move(l);
+}
+
+std::optional<broker_limits> limits_recorder::take() {
+    const std::lock_guard lock(mu_);
+    return std::move(limits_);
 }
 
 void worker::start_thread() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <mqtt/net/bench_connection.hpp>
@@ -30,12 +31,28 @@ struct phases {
     std::int64_t t0_stamp = 0, ws_stamp = 0, we_stamp = 0;
 };
 
+/// Loss accounting of a shared subscription (bench-method §5): one stream per
+/// (publisher, group), fed by every member of the group from any thread.
+class group_streams {
+public:
+    arrival observe(std::uint32_t publisher, std::uint64_t seq);
+    /// Called after the threads are joined.
+    const std::vector<std::unique_ptr<loss_tracker>>& streams() const noexcept { return by_pub_; }
+    const std::vector<std::uint64_t>& first_seq() const noexcept { return first_seq_; }
+
+private:
+    std::mutex mu_;
+    std::vector<std::unique_ptr<loss_tracker>> by_pub_;
+    std::vector<std::uint64_t> first_seq_;
+};
+
 /// Read-only for the workers once the run starts.
 struct run_context {
     const bench_config* cfg = nullptr;
     std::uint32_t clock_domain = 0;
     std::optional<pacing> pace;
     phases ph;
+    group_streams* group = nullptr;  // shared subscription: the group's streams
     std::int64_t stamp_now() const noexcept;
 };
 
@@ -43,6 +60,8 @@ struct run_context {
 class completion_counter {
 public:
     void done(std::error_code ec);
+    /// The first error so far.
+    std::error_code error();
     /// Waits until `n` completions or an error; returns the first error.
     std::error_code wait(std::size_t n, const std::atomic<bool>& interrupted);
 
@@ -68,11 +87,14 @@ struct publisher {
     worker& w;
     std::uint32_t index;
     std::string topic;
+    bool per_message_topic = false;  // the template has %c: a topic per message
     std::vector<std::uint8_t> payload;
     mqtt::net::bench_connection conn;
     mqtt::net::bench_timer timer;
     std::uint64_t seq = 0;
     std::uint16_t window = 100;
+    std::uint64_t quota = UINT64_MAX;          // --count: this publisher's share of the window's messages
+    std::atomic<std::int64_t> last_send{0};    // stamp of the last send in the window
     std::vector<std::int64_t> intended_by_id;  // QoS 1/2: packet id -> intended stamp
     bool done = false;
     bool waiting = false;  // QoS 1/2 window full at the due time
@@ -101,6 +123,9 @@ struct worker_stats {
     std::map<std::string, std::uint64_t> ack_failures;
     std::vector<std::uint64_t> per_second;
     std::uint64_t cpu_start_ns = 0, cpu_end_ns = 0;
+    // Wire bytes of this thread's clients at the window's start and end.
+    std::uint64_t bytes_sent_start = 0, bytes_sent_end = 0, bytes_received_start = 0, bytes_received_end = 0;
+    bool bytes_end_taken = false;
     std::error_code closed_error;  // first unexpected connection loss
 };
 
@@ -121,8 +146,25 @@ struct worker {
     second_recorder series;  // per-second counts for --series and the report
     std::atomic<std::uint32_t> pubs_done{0};
     bool tearing_down = false;
+
+    /// Totals of bytes_written() and bytes_read() over this thread's clients.
+    std::pair<std::uint64_t, std::uint64_t> wire_bytes() const;
 };
 
-mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id);
+/// The broker's limits from the first successful CONNACK of a run (any thread).
+class limits_recorder {
+public:
+    void note(const mqtt::net::bench_connack& ca, bool v5);
+    std::optional<broker_limits> take();
+
+private:
+    std::mutex mu_;
+    bool seen_ = false;
+    std::optional<broker_limits> limits_;
+};
+
+/// Options of client number `client` of the run (its --source-ip is chosen round-robin).
+mqtt::net::bench_connection_options client_options(const bench_config& cfg, const std::string& client_id,
+                                                   std::uint64_t client);
 
 }  // namespace mq::tools::bench::detail

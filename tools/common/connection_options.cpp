@@ -322,6 +322,10 @@ void connection_options::add_to(CLI::App& cmd, bool publish_flags, bool correlat
     }
 }
 
+bool connection_options::target_given() const {
+    return get(url_) || get(host_) || get(port_) || get(unix_);
+}
+
 resolved_connection connection_options::resolve() const {
     resolved_connection r;
     auto& c = r.client;

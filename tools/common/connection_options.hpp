@@ -50,6 +50,9 @@ public:
     /// tool_error::usage (bad or conflicting command-line value), tool_error::config
     /// (bad MQ_* environment value) or tool_error::no_input (unreadable password file).
     resolved_connection resolve() const;
+    /// True when -L, -h, -p or --unix is set (command line, config file or MQ_*
+    /// environment): `mq bench` starts its embedded broker only when none is.
+    bool target_given() const;
 
     struct text_option {
         std::string env;  // MQ_... name

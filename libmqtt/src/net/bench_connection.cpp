@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -17,6 +18,7 @@
 #include <mqtt/net/errors.hpp>
 
 #include "bench_loop_impl.hpp"
+#include "transport.hpp"
 
 namespace mqtt::net {
 
@@ -56,6 +58,8 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
 
     asio::io_context& io;
     tcp::socket socket;
+    // TLS / WebSocket: the client's transport (coroutines); null for plain TCP.
+    std::unique_ptr<detail::transport> tr;
     tcp::resolver resolver;
     asio::steady_timer keepalive_timer;
     bench_connection_options opts;
@@ -71,6 +75,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
 
     std::vector<std::uint8_t> in;
     std::size_t in_len = 0;
+    std::uint64_t written_total = 0, read_total = 0;
     bool last_read_full = false;  // the last read filled the free space: grow
 
     bool open = false;
@@ -109,6 +114,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         is_connected = false;
         boost::system::error_code ignored;
         socket.close(ignored);
+        if (tr) tr->close();
         keepalive_timer.cancel();
         resolver.cancel();
         if (connect_done) {
@@ -143,6 +149,37 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    // TLS / WebSocket: connect, handshakes, then CONNECT as for TCP.
+    void open_transport() {
+        tr = std::make_unique<detail::transport>(io.get_executor());
+        client_options co;
+        co.host = opts.host;
+        co.port = opts.port;
+        co.transport = opts.transport;
+        co.ws_path = opts.ws_path;
+        co.tls = opts.tls;
+        co.bind_address = opts.bind_address;
+        co.tcp_nodelay = opts.nodelay;
+        asio::co_spawn(
+            io, [self = shared_from_this(), co]() -> asio::awaitable<void> { co_await self->tr->open(co); },
+            [self = shared_from_this()](std::exception_ptr e) {
+                if (self->closed) return;
+                if (e) {
+                    std::error_code ec = make_error_code(net_error::connect_failed);
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::system_error& se) {
+                        ec = se.code();
+                    } catch (...) {
+                    }
+                    self->fail(ec);
+                    return;
+                }
+                self->open = true;
+                self->send_connect();
+            });
+    }
+
     void schedule_flush() {
         if (flush_posted || write_in_flight) return;
         flush_posted = true;
@@ -157,8 +194,18 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         std::swap(pending, writing);
         write_in_flight = true;
         wrote_since_tick = true;
+        if (tr) {
+            asio::co_spawn(io, tr->write(asio::buffer(writing)),
+                           [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
+                               if (e) r.first = asio::error::operation_aborted;
+                               self->written_total += r.second;
+                               self->on_written(r.first);
+                           });
+            return;
+        }
         asio::async_write(socket, asio::buffer(writing),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->written_total += n;
                               self->on_written(ec);
                           });
     }
@@ -175,7 +222,11 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             start_write();
         } else if (disconnect_after_flush) {
             boost::system::error_code ignored;
-            socket.shutdown(tcp::socket::shutdown_send, ignored);
+            if (tr) {
+                tr->send_fin();
+            } else {
+                socket.shutdown(tcp::socket::shutdown_send, ignored);
+            }
             return;  // the broker closes; the reader sees EOF
         }
         if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
@@ -186,6 +237,14 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         // grows it too (next_frame has checked its size against the limit).
         if ((last_read_full && in.size() < read_chunk) || in.size() - in_len < in.size() / 2)
             in.resize(in.size() * 2);
+        if (tr) {
+            asio::co_spawn(io, tr->read_some(asio::buffer(in.data() + in_len, in.size() - in_len)),
+                           [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
+                               if (e) r.first = asio::error::operation_aborted;
+                               self->on_read(r.first, r.second);
+                           });
+            return;
+        }
         socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
                                [self = shared_from_this()](const boost::system::error_code& ec,
                                                            std::size_t n) { self->on_read(ec, n); });
@@ -199,6 +258,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         }
         last_read_full = n == in.size() - in_len;
         in_len += n;
+        read_total += n;
         std::size_t off = 0;
         while (!closed) {
             std::error_code fec;
@@ -341,6 +401,24 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         info.keep_alive = opts.keep_alive;
         if (auto ka = ca.props.get_int(property_id::server_keep_alive))
             info.keep_alive = static_cast<std::uint16_t>(*ka);
+        auto& adv = info.props;
+        const auto num = [&ca](property_id id) -> std::optional<std::uint32_t> {
+            if (auto v = ca.props.get_int(id)) return static_cast<std::uint32_t>(*v);
+            return std::nullopt;
+        };
+        const auto flag = [&num](property_id id) -> std::optional<bool> {
+            if (auto v = num(id)) return *v != 0;
+            return std::nullopt;
+        };
+        adv.receive_maximum = num(property_id::receive_maximum);
+        adv.maximum_packet_size = num(property_id::maximum_packet_size);
+        adv.topic_alias_maximum = num(property_id::topic_alias_maximum);
+        adv.maximum_qos = num(property_id::maximum_qos);
+        adv.server_keep_alive = num(property_id::server_keep_alive);
+        adv.retain_available = flag(property_id::retain_available);
+        adv.wildcard_subscription_available = flag(property_id::wildcard_subscription_available);
+        adv.subscription_identifier_available = flag(property_id::subscription_identifier_available);
+        adv.shared_subscription_available = flag(property_id::shared_subscription_available);
         is_connected = true;
         if (info.keep_alive > 0) arm_keepalive(info.keep_alive);
         if (connect_done) {
@@ -400,6 +478,12 @@ bench_connection::~bench_connection() {
 void bench_connection::connect(std::function<void(std::error_code, const bench_connack&)> done) {
     auto self = impl_;
     self->connect_done = std::move(done);
+    if (self->opts.transport != transport_kind::tcp) {
+        asio::post(self->io, [self] {
+            if (!self->closed) self->open_transport();
+        });
+        return;
+    }
     // An IP literal needs no resolver: async_resolve would hop to Asio's
     // resolver thread and run getaddrinfo for every one of thousands of clients.
     boost::system::error_code aec;
@@ -487,6 +571,14 @@ bool bench_connection::writable() const noexcept {
 
 std::size_t bench_connection::inflight() const noexcept {
     return impl_->inflight;
+}
+
+std::uint64_t bench_connection::bytes_written() const noexcept {
+    return impl_->written_total;
+}
+
+std::uint64_t bench_connection::bytes_read() const noexcept {
+    return impl_->read_total;
 }
 
 }  // namespace mqtt::net

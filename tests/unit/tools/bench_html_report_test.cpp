@@ -2,6 +2,7 @@
 // `mq bench --report` / `mq bench report`: the HTML page and its SVG charts.
 #include <fstream>
 #include <string>
+#include <system_error>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -128,8 +129,62 @@ TEST_CASE("bench report table shows every run's figures and the ratio to run 1")
     const std::string page = html_report({{"old.json", old}});
     CHECK(page.find("no per-second series in this summary") != std::string::npos);
     CHECK(page.find("data-series=\"delivered\"") == std::string::npos);
+    // A --hist-out dump needs settings and histograms; anything else is refused.
     CHECK(check_report_summary(nlohmann::json{{"type", "mq-bench-histograms"}}).has_value());
+    CHECK(check_report_summary(nlohmann::json{{"type", "other"}, {"settings", nlohmann::json::object()}})
+              .has_value());
+    CHECK_FALSE(check_report_summary(make_hist_dump(run_with_series(1, 3, 1000, true))).has_value());
     CHECK_FALSE(check_report_summary(a).has_value());
+}
+
+TEST_CASE("bench report accepts --hist-out files: the page has that run's percentile curve") {
+    rc::scratch_dir dir;
+    REQUIRE(dir.ok());
+    const run_result open = run_with_series(1, 4, 1000, true);  // 20,000 latency samples
+    const auto dump = make_hist_dump(open);
+    REQUIRE(dump["type"] == "mq-bench-histograms");
+    std::ofstream(dir.file("gen-0.hist.json")) << dump.dump() << '\n';
+    std::ofstream(dir.file("run.json")) << make_summary(open).dump() << '\n';
+
+    // A dump and a summary of the same run on one page, loaded as `mq bench report` loads them.
+    const auto runs = load_report_runs({dir.file("gen-0.hist.json"), dir.file("run.json")});
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].label == "gen-0.hist.json");
+    CHECK(runs[0].summary["type"] == "summary");
+    CHECK(runs[0].summary["source"] == "hist-out");
+    // Figures come from the dump's counts and histograms: the same as the run's own summary.
+    CHECK(runs[0].summary["rates"]["delivered"] == runs[1].summary["rates"]["delivered"]);
+    CHECK(runs[0].summary["latency_us"]["intended"] == runs[1].summary["latency_us"]["intended"]);
+    CHECK(runs[0].summary["settings"]["threads"] == runs[1].summary["settings"]["threads"]);
+    const std::string html = html_report(runs);
+    std::ofstream(dir.file("cmp.html")) << html;
+    CHECK(html.find("from a --hist-out file") != std::string::npos);
+    const auto check = rc::check_html(dir.file("cmp.html"), dir);
+    CHECK_MESSAGE(check["errors"].empty(), check["errors"].dump());
+    const int curve = rc::points_of(check, "Latency by percentile", "percentile", "1");
+    CHECK(curve > 10);
+    CHECK(curve == rc::points_of(check, "Latency by percentile", "percentile", "2"));
+    // No series in a dump: no per-second points for run 1, but run 2 still has them.
+    CHECK(rc::points_of(check, "Delivered messages per second", "delivered", "1") == -1);
+    CHECK(rc::points_of(check, "Delivered messages per second", "delivered", "2") == 4);
+    // The figures table has both columns, with ratio 1 for the same run.
+    CHECK(html.find("<tr><th scope=\"row\">latency p99 (µs)</th>") != std::string::npos);
+
+    // html_report() takes a dump directly as well.
+    const std::string direct = html_report({{"dump", dump}});
+    CHECK(direct.find("data-series=\"percentile\"") != std::string::npos);
+
+    // A dump with a broken histogram is refused naming the file.
+    auto bad = dump;
+    bad["histograms"].erase("intended");
+    std::ofstream(dir.file("bad.json")) << bad.dump();
+    try {
+        (void)load_report_runs({dir.file("bad.json")});
+        FAIL("expected an error");
+    } catch (const std::system_error& e) {
+        CHECK(e.code().value() == 65);
+        CHECK(std::string(e.what()).find("bad.json: ") != std::string::npos);
+    }
 }
 
 TEST_CASE("svg chart puts values where they belong and leaves out what a log axis cannot show") {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "bench/loss_tracker.hpp"
+#include "bench/workers.hpp"
 
 using mq::tools::bench::arrival;
 using mq::tools::bench::loss_tracker;
@@ -73,4 +74,21 @@ TEST_CASE("loss tracker first number need not be zero") {
     CHECK(t.observe(999) == arrival::reordered);
     CHECK(t.observe(1000) == arrival::duplicate);
     CHECK_FALSE(t.empty());
+}
+
+TEST_CASE("bench shared group streams: one stream per publisher across members") {
+    mq::tools::bench::detail::group_streams g;
+    // Member A gets 0, 2; member B gets 1, 3 and, wrongly, 2 again: a duplicate across the group.
+    CHECK(g.observe(0, 0) == arrival::in_order);
+    CHECK(g.observe(0, 1) == arrival::in_order);
+    CHECK(g.observe(0, 3) == arrival::in_order);
+    CHECK(g.observe(0, 2) == arrival::reordered);
+    CHECK(g.observe(0, 2) == arrival::duplicate);
+    CHECK(g.observe(5, 7) == arrival::in_order);
+    REQUIRE(g.streams().size() == 6);
+    CHECK(g.streams()[0]->unique() == 4);
+    CHECK(g.streams()[0]->duplicates() == 1);
+    CHECK(g.streams()[5]->unique() == 1);
+    CHECK(g.first_seq()[5] == 7);
+    CHECK_FALSE(g.streams()[1]);
 }

@@ -58,3 +58,22 @@ TEST_CASE("bench merge warns about different settings and refuses foreign files"
         CHECK(e.code().value() == 65);
     }
 }
+
+TEST_CASE("bench merge adds wire bytes and keeps the broker's limits") {
+    auto a = machine_run(40'000, 0);
+    auto b = machine_run(40'000, 0);
+    a.bytes_sent = 1000;
+    a.bytes_received = 3000;
+    b.bytes_sent = 500;
+    b.bytes_received = 1500;
+    broker_limits l;
+    l.receive_maximum = 100;
+    l.advertised = {"receive_maximum"};
+    a.limits = l;
+    b.limits = l;
+    const auto m = merge_dumps({make_hist_dump(a), make_hist_dump(b)});
+    CHECK(m.summary["counts"]["bytes_sent"] == 1500);
+    CHECK(m.summary["counts"]["bytes_received"] == 4500);
+    CHECK(m.summary["rates"]["bytes_received"] == doctest::Approx(450.0));  // 10 s window
+    CHECK(m.summary["broker_limits"]["receive_maximum"] == 100);
+}

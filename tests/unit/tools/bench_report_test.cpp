@@ -42,7 +42,8 @@ TEST_CASE("report summary has the bench-method 8 schema") {
     CHECK(s["interrupted"] == false);
     for (const char* k :
          {"url", "protocol", "qos", "payload", "publishers", "subscribers", "rate", "window",
-          "effective_window", "nodelay", "tls", "threads", "warmup_s", "duration_s", "clock"}) {
+          "effective_window", "nodelay", "tls", "threads", "warmup_s", "duration_s", "clock", "topic",
+          "connect_rate"}) {
         CAPTURE(k);
         CHECK(s["settings"].contains(k));
     }
@@ -60,6 +61,10 @@ TEST_CASE("report summary has the bench-method 8 schema") {
     CHECK(s["latency_us"]["service"].empty());
     CHECK(s["connect"]["ok"] == 2);
     CHECK(s["cpu"].contains("generator_us_per_msg"));
+    CHECK(s["shared"].is_null());
+    CHECK(s["broker_limits"].is_null());
+    CHECK_FALSE(s["settings"].contains("count"));  // only with --count
+    CHECK_FALSE(s["settings"].contains("source_ips"));
     // One line when dumped.
     CHECK(s.dump().find('\n') == std::string::npos);
 }
@@ -127,4 +132,82 @@ TEST_CASE("report QoS 1 loss is an error, QoS 0 loss is only reported") {
     s = make_summary(r);
     CHECK(s["errors"].empty());
     CHECK(summary_text(s).find("ERROR") == std::string::npos);
+}
+
+TEST_CASE("report summary has bytes per second and the broker's advertised limits") {
+    auto r = open_run();
+    r.bytes_sent = 20 * 1'048'576;  // 1 MiB/s over the 20 s window
+    r.bytes_received = 20 * 2048;
+    broker_limits l;
+    l.receive_maximum = 20;
+    l.maximum_packet_size = 268435455;
+    l.topic_alias_maximum = 10;
+    l.maximum_qos = 1;
+    l.retain_available = false;
+    l.advertised = {"receive_maximum", "maximum_packet_size", "topic_alias_maximum", "maximum_qos",
+                    "retain_available"};
+    r.limits = l;
+    const auto s = make_summary(r);
+    CHECK(s["rates"]["bytes_sent"] == doctest::Approx(1'048'576.0));
+    CHECK(s["rates"]["bytes_received"] == doctest::Approx(2048.0));
+    CHECK(s["counts"]["bytes_sent"] == 20 * 1'048'576);
+    CHECK(s["counts"]["bytes_received"] == 20 * 2048);
+    const auto& b = s["broker_limits"];
+    REQUIRE(b.is_object());
+    for (const char* k : {"receive_maximum", "maximum_packet_size", "topic_alias_maximum", "maximum_qos",
+                          "retain_available", "wildcard_subscription_available",
+                          "subscription_identifier_available", "shared_subscription_available",
+                          "server_keep_alive", "advertised"}) {
+        CAPTURE(k);
+        CHECK(b.contains(k));
+    }
+    CHECK(b["receive_maximum"] == 20);
+    CHECK(b["maximum_packet_size"] == 268435455);
+    CHECK(b["topic_alias_maximum"] == 10);
+    CHECK(b["maximum_qos"] == 1);
+    CHECK(b["retain_available"] == false);
+    CHECK(b["shared_subscription_available"] == true);  // not sent: the spec default
+    CHECK(b["server_keep_alive"].is_null());
+    CHECK(b["advertised"].size() == 5);
+    // Round trip (merge and report read it back).
+    const auto back = limits_from_json(b);
+    REQUIRE(back.has_value());
+    CHECK(limits_json(back) == b);
+
+    const auto text = summary_text(s);
+    CHECK(text.find("bytes     sent 1.0 MiB/s  received 2.0 KiB/s") != std::string::npos);
+    CHECK(text.find("Receive Maximum 20, Maximum Packet Size 268435455, Topic Alias Maximum 10, Maximum QoS 1, "
+                    "Retain no") != std::string::npos);
+    CHECK(text.find("(advertised: receive_maximum maximum_packet_size") != std::string::npos);
+
+    // MQTT 3.1.1: nothing advertised, said so.
+    r.limits.reset();
+    r.settings.protocol = 311;
+    const auto s311 = make_summary(r);
+    CHECK(s311["broker_limits"].is_null());
+    CHECK(summary_text(s311).find("none advertised (MQTT 3.1.1)") != std::string::npos);
+    // The --hist-out dump carries both, so merge and report keep them.
+    r.limits = l;
+    const auto d = make_hist_dump(r);
+    CHECK(d["counts"]["bytes_sent"] == 20 * 1'048'576);
+    CHECK(d["broker_limits"] == b);
+}
+
+TEST_CASE("report summary of a shared subscription run, --count and --source-ip") {
+    auto r = open_run();
+    r.settings.count = 400000;
+    r.settings.source_ips = {"127.0.0.2", "127.0.0.3"};
+    r.shared = shared_result{"g", 2, 0.4, 0.6};
+    r.notes.push_back("--count 500000: 400000 sent before --duration ended the window");
+    const auto s = make_summary(r);
+    CHECK(s["settings"]["count"] == 400000);
+    CHECK(s["settings"]["source_ips"] == nlohmann::json::array({"127.0.0.2", "127.0.0.3"}));
+    CHECK(s["shared"]["group"] == "g");
+    CHECK(s["shared"]["members"] == 2);
+    CHECK(s["shared"]["min_share"] == 0.4);
+    CHECK(s["shared"]["max_share"] == 0.6);
+    CHECK(s["notes"].back().get<std::string>().starts_with("--count 500000"));
+    const auto text = summary_text(s);
+    CHECK(text.find("shared    group g of 2 members") != std::string::npos);
+    CHECK(text.find("note: --count 500000") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <mqtt/codec/packets.hpp>
 #include <mqtt/codec/reason.hpp>
 #include <mqtt/codec/types.hpp>
+#include <mqtt/net/client.hpp>
 
 /// A lean, pipelined MQTT client for load generation (`mq bench`). Unlike
 /// net::client it allocates nothing per message: PUBLISH packets are encoded
@@ -74,6 +76,12 @@ struct bench_connection_options {
     std::size_t max_unsent = 64 * 1024;
     std::optional<std::string> username;
     std::optional<std::vector<std::uint8_t>> password;
+    /// TLS, WebSocket or WebSocket over TLS, as for net::client (mq pub's -L
+    /// mqtts:// ws:// wss://, --tls, --cafile, ...). Plain TCP keeps the direct
+    /// socket path; the others go through the client's transport.
+    transport_kind transport = transport_kind::tcp;
+    std::string ws_path = "/mqtt";
+    tls_options tls;
 };
 
 /// A PUBLISH as received: views into the read buffer, valid during the callback only.
@@ -102,6 +110,14 @@ struct bench_connack {
     std::uint16_t receive_maximum = 65535;  // the broker's; 65535 when absent (or 3.1.1)
     std::uint32_t maximum_packet_size = 0;  // 0: no limit given
     std::uint16_t keep_alive = 0;           // effective keep alive
+    /// The broker's advertised limits as sent (MQTT 5 CONNACK properties);
+    /// nullopt when the property was absent, i.e. the spec default applies.
+    struct advertised {
+        std::optional<std::uint32_t> receive_maximum, maximum_packet_size, topic_alias_maximum;
+        std::optional<std::uint32_t> maximum_qos, server_keep_alive;
+        std::optional<bool> retain_available, wildcard_subscription_available;
+        std::optional<bool> subscription_identifier_available, shared_subscription_available;
+    } props;
 };
 
 class bench_connection {
@@ -133,6 +149,10 @@ public:
     bool writable() const noexcept;
     /// Outgoing QoS 1/2 messages not yet completed.
     std::size_t inflight() const noexcept;
+    /// Bytes the kernel took from this connection (written) and bytes read from it,
+    /// every MQTT packet included; counted on the loop's thread.
+    std::uint64_t bytes_written() const noexcept;
+    std::uint64_t bytes_read() const noexcept;
 
 private:
     struct impl;
