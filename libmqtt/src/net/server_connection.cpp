@@ -244,11 +244,15 @@ void connection::apply_actions(publish_cache* cache) {
         for (auto& a : actions) {
             std::visit(overloaded{
                            [&](core::send_packet& p) {
+                               if (unstored_ && !refuse_unstored(p.pkt)) return;
                                out_item item;
                                if (!encode(p.pkt, session_->version(), item.owned)) enqueue(std::move(item));
                            },
                            [&](core::send_publish& p) { enqueue_publish(p, cache); },
-                           [&](core::route_publish& r) { srv_.route(ref, r.msg); },
+                           [&](core::route_publish& r) {
+                               if (!srv_.route(ref, r.msg) && r.msg->level != qos::at_most_once)
+                                   unstored_ = r.msg->packet_id;
+                           },
                            [&](core::connect_request& r) {
                                srv_.on_connect(*this, r);
                                timer_.cancel();  // the watchdog switches to the keepalive deadline
@@ -272,6 +276,26 @@ void connection::apply_actions(publish_cache* cache) {
         }
     }
     srv_.note_drops(session_->client_id(), session_->take_drops());
+    if (session_->has_events()) srv_.persist_events(session_->client_id(), *session_);
+}
+
+bool connection::refuse_unstored(mqtt::packet& p) {
+    const std::uint16_t id = *unstored_;
+    if (auto* a = std::get_if<mqtt::puback>(&p); a && a->packet_id == id) {
+        a->reason_code = reason::unspecified_error;
+    } else if (auto* r = std::get_if<mqtt::pubrec>(&p); r && r->packet_id == id) {
+        r->reason_code = reason::unspecified_error;
+        session_->refuse_inbound(id);  // a failing PUBREC ends the flow [MQTT-4.3.3-?]
+    } else {
+        return true;  // not the ack of the refused PUBLISH
+    }
+    unstored_.reset();
+    if (session_->version() == protocol_version::v5) return true;  // PUBACK/PUBREC 0x80
+    // 3.1.1 acks cannot refuse: close instead of acknowledging what was not stored.
+    MQ_LOG(srv_.log, log_level::warn, "broker", session_->client_id(),
+           "closing: PUBLISH {} could not be stored", id);
+    session_->disconnect(reason::unspecified_error, false);
+    return false;
 }
 
 void connection::wake_reader() {
@@ -332,9 +356,34 @@ asio::awaitable<void> connection::writer() {
             writer_waiting_ = false;
             continue;
         }
+        std::size_t limit = out_.size();
+        if (srv_.persist) {
+            // Write-ahead: the packets queued now may acknowledge or reveal
+            // state whose journal records are not durable yet; they wait for
+            // every record appended so far (one batch, shared by all
+            // connections). Packets queued later wait for their own turn.
+            if (wal_ready_ == 0) {
+                if (wal_count_ == 0) {
+                    wal_target_ = srv_.persist->appended();
+                    wal_count_ = out_.size();
+                }
+                if (srv_.persist->durable() < wal_target_) {
+                    srv_.persist_waiters.push_back(weak_from_this());
+                    writer_waiting_ = true;
+                    wake_.expires_at(core::time_point::max());
+                    co_await wake_.async_wait(use_nothrow);
+                    writer_waiting_ = false;
+                    continue;
+                }
+                wal_ready_ = wal_count_;
+                wal_count_ = 0;
+            }
+            limit = wal_ready_;
+        }
         bufs.clear();
         std::size_t items = 0, bytes = 0;
         for (const auto& it : out_) {
+            if (items == limit) break;
             if (bufs.size() + 4 > max_write_buffers || (items > 0 && bytes >= max_write_bytes)) break;
             if (it.tmpl) {
                 const auto& b = it.tmpl->bytes;
@@ -360,6 +409,7 @@ asio::awaitable<void> connection::writer() {
             out_bytes_ -= out_.front().size();
             out_.pop_front();
         }
+        if (srv_.persist) wal_ready_ -= std::min(wal_ready_, items);
     }
     if (!closed_ && closing_) {
         // Flushed after a close request: FIN, or the TLS / WebSocket close when
