@@ -239,6 +239,7 @@ bool connection::process_frames() {
 }
 
 void connection::apply_actions(publish_cache* cache) {
+    const std::uint64_t journal_before = srv_.persist ? srv_.persist->appended() : 0;
     while (session_->has_actions()) {
         auto actions = session_->take_actions();
         for (auto& a : actions) {
@@ -277,6 +278,8 @@ void connection::apply_actions(publish_cache* cache) {
     }
     srv_.note_drops(session_->client_id(), session_->take_drops());
     if (session_->has_events()) srv_.persist_events(session_->client_id(), *session_);
+    // What this connection sends next may acknowledge what was just journaled.
+    if (srv_.persist && srv_.persist->appended() != journal_before) depend_on_journal(srv_.persist->appended());
 }
 
 bool connection::refuse_unstored(mqtt::packet& p) {
@@ -360,11 +363,13 @@ asio::awaitable<void> connection::writer() {
         if (srv_.persist) {
             // Write-ahead: the packets queued now may acknowledge or reveal
             // state whose journal records are not durable yet; they wait for
-            // every record appended so far (one batch, shared by all
-            // connections). Packets queued later wait for their own turn.
+            // the records this connection depends on (one batch, shared by
+            // all connections). Packets queued later wait for their own turn,
+            // and a connection that depends on nothing new is not held, so a
+            // failing disk stalls only what it must (hardening S15).
             if (wal_ready_ == 0) {
                 if (wal_count_ == 0) {
-                    wal_target_ = srv_.persist->appended();
+                    wal_target_ = wal_dep_;
                     wal_count_ = out_.size();
                 }
                 if (srv_.persist->durable() < wal_target_) {

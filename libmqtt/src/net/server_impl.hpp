@@ -102,6 +102,10 @@ public:
     /// Parks the reader while subscribers are congested (see server_state::should_pause).
     void wake_reader();
     void wake_writer();
+    /// Persistence: packets queued from now on wait until journal record `seq` is durable.
+    void depend_on_journal(std::uint64_t seq) noexcept {
+        if (seq > wal_dep_) wal_dep_ = seq;
+    }
 
     // Set by server_state when the CONNECT is accepted.
     core::session_ref ref = 0;
@@ -159,7 +163,7 @@ private:
     // Write-ahead gate (persistence): wal_ready_ front items may be written;
     // wal_count_ more wait for the journal to reach wal_target_.
     std::size_t wal_ready_ = 0, wal_count_ = 0;
-    std::uint64_t wal_target_ = 0;  // packet id of a PUBLISH the journal refused
+    std::uint64_t wal_target_ = 0, wal_dep_ = 0;  // packet id of a PUBLISH the journal refused
     std::atomic<bool> abandoned_{false};
 };
 
