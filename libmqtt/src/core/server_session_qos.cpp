@@ -300,7 +300,7 @@ bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
             o.packet_id = *id;
             // The stall clock starts when an idle subscriber is sent something.
             if (inflight_.empty()) last_progress_ = std::max(last_progress_.value_or(now_), now_);
-            note(session_event::kind::sent, o.tag, o.packet_id);
+            if (o.level == qos::exactly_once) note(session_event::kind::sent, o.tag, o.packet_id);
             inflight_.push_back(std::move(o));
             send_outbound(inflight_.back(), false);
             return true;
@@ -344,7 +344,7 @@ void server_session::pump_queue() {
             return;
         }
         o.packet_id = *id;
-        note(session_event::kind::sent, o.tag, o.packet_id);
+        if (o.level == qos::exactly_once) note(session_event::kind::sent, o.tag, o.packet_id);
         inflight_.push_back(std::move(o));
         send_outbound(inflight_.back(), false);
     }

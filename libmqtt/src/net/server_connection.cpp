@@ -239,7 +239,7 @@ bool connection::process_frames() {
 }
 
 void connection::apply_actions(publish_cache* cache) {
-    const std::uint64_t journal_before = srv_.persist ? srv_.persist->appended() : 0;
+    const std::uint64_t journal_before = srv_.persist ? srv_.persist->dependency() : 0;
     while (session_->has_actions()) {
         auto actions = session_->take_actions();
         for (auto& a : actions) {
@@ -279,7 +279,9 @@ void connection::apply_actions(publish_cache* cache) {
     srv_.note_drops(session_->client_id(), session_->take_drops());
     if (session_->has_events()) srv_.persist_events(session_->client_id(), *session_);
     // What this connection sends next may acknowledge what was just journaled.
-    if (srv_.persist && srv_.persist->appended() != journal_before) depend_on_journal(srv_.persist->appended());
+    // (A QoS 1 delivery alone adds nothing here: sending it before its record
+    // is durable can at worst repeat it, which QoS 1 allows.)
+    if (srv_.persist && srv_.persist->dependency() != journal_before) depend_on_journal(srv_.persist->dependency());
 }
 
 bool connection::refuse_unstored(mqtt::packet& p) {

@@ -133,6 +133,7 @@ void journal::append(const core::store::record& r) {
         return;
     }
     ++appended_;
+    if (r.type != core::store::record_type::done) dependency_ = appended_;
 }
 
 bool journal::flush() {

@@ -57,6 +57,10 @@ public:
     /// Hands the appended bytes to the journal thread; false when there were none.
     bool flush();
     std::uint64_t appended() const noexcept { return appended_; }
+    /// The last appended record that a packet may depend on: every record but
+    /// `done` (losing one only repeats a QoS 1 delivery or a PUBREL), so a
+    /// subscriber's acknowledgements do not hold what the broker sends it next.
+    std::uint64_t dependency() const noexcept { return dependency_; }
     std::uint64_t durable() const noexcept { return durable_; }
     void set_durable(std::uint64_t seq) noexcept {
         if (seq > durable_) durable_ = seq;
@@ -96,7 +100,7 @@ private:
 
     // Worker side.
     std::vector<std::uint8_t> pending_;
-    std::uint64_t appended_ = 0, durable_ = 0;
+    std::uint64_t appended_ = 0, durable_ = 0, dependency_ = 0;
 
     // Shared with the thread.
     mutable std::mutex mu_;

@@ -200,8 +200,8 @@ std::uint64_t server_state::persist_delivery(session_record& rec, const std::sha
     e.flags = retain ? 1 : 0;
     e.sub_ids = sub_ids;
     append_record(e);
-    // The delivery must not reach the subscriber before its record is durable.
-    if (rec.conn) rec.conn->depend_on_journal(persist->appended());
+    // A QoS 2 delivery waits for its `sent` record (reported by the session),
+    // which comes after this one; a QoS 1 delivery waits for nothing.
     return tag;
 }
 

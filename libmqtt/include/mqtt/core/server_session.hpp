@@ -133,7 +133,8 @@ struct drop_counts {
 /// net::server writes each one to its persistence journal, in order.
 struct session_event {
     enum class kind : std::uint8_t {
-        sent,         // outbound `tag` went in flight as `packet_id`
+        sent,         // outbound QoS 2 `tag` went in flight as `packet_id` (a QoS 1
+                      // message is simply sent again with a new id after a restart)
         released,     // outbound QoS 2 `tag`: PUBREC received, PUBREL owed
         done,         // outbound `tag` acknowledged, refused or dropped
         inbound_add,  // inbound QoS 2 `packet_id`: PUBREC sent, PUBREL awaited
