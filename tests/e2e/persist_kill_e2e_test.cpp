@@ -193,8 +193,8 @@ TEST_CASE("persist S02 MQTT-4.3.2-2 MQTT-4.3.3-2 QoS 1 and QoS 2 messages acknow
     }
 }
 
-TEST_CASE("persist S15 a full disk refuses what cannot be stored and acknowledges nothing unwritten" *
-          doctest::test_suite("fault")) {
+// Fast (about 3 s) and needs no privileges, so it runs with the e2e suite.
+TEST_CASE("persist S15 a full disk refuses what cannot be stored and acknowledges nothing unwritten") {
     temp_dir dir;
     const std::string pdir = dir.file("store");
     std::set<std::string> acked, refused;

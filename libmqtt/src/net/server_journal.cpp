@@ -106,7 +106,9 @@ void journal::open(const std::function<void(const core::store::record&)>& on_rec
             throw persistence_error(path_ + ": not an mq journal");
     }
     std::size_t keep = res.good_bytes;
-    if (data.empty()) {
+    if (keep == 0) {
+        // New (or cut inside the magic): start the file with its magic.
+        if (::ftruncate(fd_, 0) != 0) throw persistence_error(path_ + ": cannot truncate: " + errno_text(errno));
         std::size_t done = 0;
         int err = 0;
         const auto* m = reinterpret_cast<const std::uint8_t*>(core::store::journal_magic.data());

@@ -145,6 +145,11 @@ TEST_CASE("store record: a huge length is corruption, bad magic is not a journal
     std::vector<std::uint8_t> junk{'n', 'o', 't', ' ', 'a', ' ', 'j', 'o', 'u', 'r', 'n', 'a', 'l'};
     CHECK(scan_journal(junk, [](const record&) {}).status == scan_status::bad_magic);
     CHECK(scan_journal(std::span<const std::uint8_t>{}, [](const record&) {}).status == scan_status::clean);
+    // A crash while the magic itself was written: a torn tail with nothing good.
+    const std::vector<std::uint8_t> cut{'m', 'q', 'j'};
+    const auto r = scan_journal(cut, [](const record&) {});
+    CHECK(r.status == scan_status::torn_tail);
+    CHECK(r.good_bytes == 0);
 }
 
 TEST_CASE("store record: crc32 matches the IEEE check value") {

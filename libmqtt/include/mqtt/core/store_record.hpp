@@ -12,6 +12,7 @@
 //
 // A frame whose bytes run past the end of the data is a torn tail (a crash in
 // the middle of a write); a frame whose CRC or payload is wrong is corrupt.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -117,10 +118,14 @@ std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t seed = 0)
 template <class F>
 scan_result scan_journal(std::span<const std::uint8_t> data, F&& on_record) {
     scan_result res;
-    if (data.size() < journal_magic.size() ||
-        std::string_view(reinterpret_cast<const char*>(data.data()), journal_magic.size()) != journal_magic) {
-        // An empty file is a journal that never got its header: nothing in it.
-        res.status = data.empty() ? scan_status::clean : scan_status::bad_magic;
+    const std::string_view head(reinterpret_cast<const char*>(data.data()),
+                                std::min(data.size(), journal_magic.size()));
+    if (head != journal_magic) {
+        // An empty file, or one cut inside the magic, is a journal that never
+        // got its header: nothing in it (good_bytes 0).
+        res.status = data.empty() ? scan_status::clean
+                     : journal_magic.starts_with(head) ? scan_status::torn_tail
+                                                       : scan_status::bad_magic;
         return res;
     }
     std::size_t pos = journal_magic.size();
