@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Persistence journal records: round trip, CRC mismatch, torn and corrupt tails.
+// Persistence journal records: round trip, CRC mismatch, torn and corrupt tails;
+// and the replay of records into store::model.
+#include <mqtt/core/store_model.hpp>
 #include <mqtt/core/store_record.hpp>
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -156,4 +159,84 @@ TEST_CASE("store record: crc32 matches the IEEE check value") {
     const std::string s = "123456789";
     CHECK(crc32(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size())) ==
           0xCBF43926u);
+}
+
+// ---------------------------------------------------------------------------
+// store::model: replaying records rebuilds the state they describe.
+
+
+namespace {
+
+record rec(record_type t, std::string client = {}, std::uint64_t tag = 0, std::uint16_t pid = 0) {
+    record r;
+    r.type = t;
+    r.client_id = std::move(client);
+    r.tag = tag;
+    r.packet_id = pid;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("store model: MQTT-3.1.2-4 sessions, subscriptions and deliveries follow their records") {
+    model m;
+    auto s = rec(record_type::session, "c");
+    s.expiry = 60;
+    m.apply(s);
+    auto sub = rec(record_type::subscribe, "c");
+    sub.text = "a/#";
+    sub.level = qos::exactly_once;
+    sub.flags = 0b0110;  // retain as published, retain handling 1
+    sub.sub_id = 5;
+    m.apply(sub);
+    auto body = rec(record_type::message, {}, 7);
+    body.msg = msg("a/b", "x", qos::exactly_once);
+    m.apply(body);
+    auto enq = rec(record_type::enqueue, "c", 7);
+    enq.level = qos::exactly_once;
+    m.apply(enq);
+    m.apply(rec(record_type::sent, "c", 7, 3));
+    m.apply(rec(record_type::released, "c", 7));
+    m.apply(rec(record_type::inbound_add, "c", 0, 9));
+    REQUIRE(m.sessions.count("c") == 1);
+    const auto& st = m.sessions.at("c");
+    CHECK(st.expiry == 60);
+    REQUIRE(st.subscriptions.count("a/#") == 1);
+    const auto& o = st.subscriptions.at("a/#");
+    CHECK(o.max_qos == qos::exactly_once);
+    CHECK(o.retain_as_published);
+    CHECK_FALSE(o.no_local);
+    CHECK(o.retain_handling == 1);
+    CHECK(o.subscription_id == std::optional<std::uint32_t>(5));
+    REQUIRE(st.pending.count(7) == 1);
+    CHECK(st.pending.at(7).packet_id == 3);
+    CHECK(st.pending.at(7).released);
+    CHECK(st.inbound_qos2 == std::set<std::uint16_t>{9});
+    CHECK(m.max_tag == 7);
+
+    m.apply(rec(record_type::done, "c", 7));
+    m.apply(rec(record_type::inbound_del, "c", 0, 9));
+    auto un = rec(record_type::unsubscribe, "c");
+    un.text = "a/#";
+    m.apply(un);
+    CHECK(m.sessions.at("c").pending.empty());
+    CHECK(m.sessions.at("c").inbound_qos2.empty());
+    CHECK(m.sessions.at("c").subscriptions.empty());
+
+    // A clean start ends it; records for an unknown session change nothing.
+    m.apply(rec(record_type::session_end, "c"));
+    m.apply(enq);
+    CHECK(m.sessions.empty());
+}
+
+TEST_CASE("store model: MQTT-3.3.1-6 a retained record with an empty payload clears the topic") {
+    model m;
+    auto set = rec(record_type::retained);
+    set.msg = msg("r", "v", qos::at_most_once);
+    m.apply(set);
+    CHECK(m.retained.count("r") == 1);
+    auto clear = rec(record_type::retained);
+    clear.msg = msg("r", "", qos::at_most_once);
+    m.apply(clear);
+    CHECK(m.retained.empty());
 }
