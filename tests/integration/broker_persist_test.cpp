@@ -341,3 +341,18 @@ TEST_CASE("persist without a persistence directory nothing survives a restart") 
     REQUIRE(c->subscribe("m/#", qos::at_most_once));
     CHECK(c->silent_for(200ms));
 }
+
+TEST_CASE("persist H08 the directory is made 0700, the journal 0600, and one broker at a time uses it") {
+    temp_dir dir;
+    const std::string pdir = dir.file("store");
+    persist_broker b(pdir);
+    namespace fs = std::filesystem;
+    CHECK((fs::status(pdir).permissions() & fs::perms::all) == fs::perms::owner_all);
+    CHECK((fs::status(pdir + "/journal").permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    mqtt::net::server_options o;
+    o.listeners = {mqtt::net::listener_options{"mqtt://127.0.0.1:0"}};
+    o.persistence_dir = pdir;
+    mqtt::net::server second(std::move(o));
+    CHECK_THROWS_AS(second.start(), mqtt::net::persistence_error);  // mq broker: exit 65
+}
