@@ -56,6 +56,9 @@ struct broker_options {
     bool require_client_cert = false;
     bool allow_anonymous = false;
     std::string password_file, acl_file;
+    // Persistence (hardening.md S02, S15).
+    std::string persistence_dir;
+    std::string fsync = "interval";
 };
 
 std::uint32_t size_option(const std::string& text, const char* name, std::uint64_t max) {
@@ -109,6 +112,11 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     if (o.allow_anonymous) s.allow_anonymous = true;
     s.password_file = o.password_file;
     s.acl_file = o.acl_file;
+    s.persistence_dir = o.persistence_dir;
+    if (o.fsync != "interval" && o.fsync != "always")
+        throw std::system_error(make_error_code(tool_error::usage),
+                                fmt::format("--fsync: '{}' is not interval or always", o.fsync));
+    s.fsync_always = o.fsync == "always";
     s.handle_signals = true;
     return s;
 }
@@ -146,6 +154,9 @@ int run_broker(const broker_options& o) {
     } catch (const mqtt::net::config_error& e) {
         print_error(fmt::format("error: {}", e.what()));
         return exit_status::config;  // bad auth/TLS material or anonymous policy: 78
+    } catch (const mqtt::net::persistence_error& e) {
+        print_error(fmt::format("error: {}", e.what()));
+        return exit_status::data;  // damaged journal or directory in use: 65
     } catch (const std::invalid_argument& e) {
         throw std::system_error(make_error_code(tool_error::usage), e.what());  // bad --listen URL
     } catch (const std::system_error& e) {
@@ -205,6 +216,11 @@ void add_broker_command(CLI::App& app) {
                   "Accept clients without credentials (default: only without --password-file, on loopback)");
     cmd->add_option("--password-file", o->password_file, "Users and PBKDF2 hashes (see mq broker passwd)");
     cmd->add_option("--acl-file", o->acl_file, "Access rules: allow|deny WHO ACCESS FILTER");
+    cmd->add_option("--persistence-dir", o->persistence_dir,
+                    "Keep retained messages, sessions and QoS 1/2 messages in DIR across restarts");
+    cmd->add_option("--fsync", o->fsync,
+                    "interval (default): fdatasync each second, acks after the write; always: before every ack")
+        ->check(CLI::IsMember({"interval", "always"}));
     auto* passwd = add_broker_passwd_command(*cmd);
     cmd->callback([o, passwd] {
         if (passwd->parsed()) return;  // `mq broker passwd` ran instead

@@ -255,7 +255,11 @@ void server_session::resume(server_session&& old) {
 
 std::size_t server_session::discard_queued(const std::function<bool(std::string_view topic)>& may_read) {
     const auto before = queue_.size() + backlog_.size();
-    const auto refused = [&](const outbound& o) { return !o.msg || !may_read(o.msg->topic); };
+    const auto refused = [&](const outbound& o) {
+        const bool out = !o.msg || !may_read(o.msg->topic);
+        if (out) note(session_event::kind::done, o.tag, 0);
+        return out;
+    };
     erase_if(queue_, refused);
     erase_if(backlog_, refused);
     const auto removed = before - queue_.size() - backlog_.size();
@@ -272,6 +276,46 @@ void server_session::complete_unsubscribe(std::uint16_t packet_id, std::vector<r
     if (state_ != state::connected) return;
     if (version_ == protocol_version::v311) codes.clear();
     emit(mqtt::unsuback{packet_id, std::move(codes), {}});
+}
+
+}  // namespace mqtt::core
+
+namespace mqtt::core {
+
+void server_session::export_state(std::vector<stored_outbound>& out, std::vector<std::uint16_t>& inbound_qos2) const {
+    // Only tagged messages are in the journal; the retained backlog is
+    // re-derived from the retained store by a new SUBSCRIBE, not persisted.
+    for (const auto* q : {&inflight_, &queue_}) {
+        for (const auto& o : *q) {
+            if (o.tag == 0) continue;
+            out.push_back({o.msg, o.level, o.retain, o.subscription_ids, o.tag, o.packet_id, o.released, o.received});
+        }
+    }
+    inbound_qos2.insert(inbound_qos2.end(), inbound_qos2_.begin(), inbound_qos2_.end());
+}
+
+void server_session::restore(std::string client_id, std::uint32_t session_expiry, std::vector<stored_outbound> items,
+                             const std::vector<std::uint16_t>& inbound_qos2) {
+    client_id_ = std::move(client_id);
+    session_expiry_ = session_expiry;
+    state_ = state::closed;  // offline until a connection resumes it
+    for (auto& s : items) {
+        outbound o{std::move(s.msg), s.level, s.retain, std::move(s.subscription_ids), 0, s.released, s.received,
+                   s.tag};
+        // [MQTT-4.4.0-1] in-flight messages keep their packet id, so a resend
+        // with DUP (or the PUBREL) matches what the client already holds.
+        if (s.packet_id != 0 && ids_.reserve(s.packet_id)) {
+            o.packet_id = s.packet_id;
+            inflight_.push_back(std::move(o));
+        } else if (o.msg && !o.released) {
+            queue_.push_back(std::move(o));
+        }
+    }
+    inbound_qos2_.insert(inbound_qos2.begin(), inbound_qos2.end());
+}
+
+void server_session::refuse_inbound(std::uint16_t packet_id) {
+    if (inbound_qos2_.erase(packet_id) != 0) note(session_event::kind::inbound_del, 0, packet_id);
 }
 
 }  // namespace mqtt::core

@@ -114,7 +114,7 @@ void server_session::handle_publish(mqtt::publish& p) {
         if (p.level == qos::at_least_once)
             emit(mqtt::puback{id, v5 ? reason::not_authorized : reason::success, {}});
         else if (p.level == qos::exactly_once) {
-            if (!v5) inbound_qos2_.insert(id);
+            if (!v5 && inbound_qos2_.insert(id).second) note(session_event::kind::inbound_add, 0, id);
             emit(mqtt::pubrec{id, v5 ? reason::not_authorized : reason::success, {}});
         }
         return;
@@ -126,7 +126,7 @@ void server_session::handle_publish(mqtt::publish& p) {
         if (p.level == qos::at_least_once) {
             emit(mqtt::puback{id, v5 ? reason::not_authorized : reason::success, {}});
         } else if (p.level == qos::exactly_once) {
-            if (!v5) inbound_qos2_.insert(id);
+            if (!v5 && inbound_qos2_.insert(id).second) note(session_event::kind::inbound_add, 0, id);
             emit(mqtt::pubrec{id, v5 ? reason::not_authorized : reason::success, {}});
         }
         if (!v5 || p.level == qos::at_most_once) count_drop(&drop_counts::not_authorized);
@@ -152,6 +152,7 @@ void server_session::handle_publish(mqtt::publish& p) {
                 return;
             }
             inbound_qos2_.insert(id);
+            note(session_event::kind::inbound_add, 0, id);
             // Delivered on PUBLISH; only the id is kept until PUBREL.
             actions_.emplace_back(route_publish{std::make_shared<const mqtt::publish>(std::move(p))});
             emit(mqtt::pubrec{id, reason::success, {}});
@@ -162,6 +163,7 @@ void server_session::handle_publish(mqtt::publish& p) {
 void server_session::handle_pubrel(std::uint16_t id) {
     // [MQTT-4.3.3-11] PUBCOMP; unknown id gets 0x92 (v5).
     const bool known = inbound_qos2_.erase(id) != 0;
+    if (known) note(session_event::kind::inbound_del, 0, id);
     emit(mqtt::pubcomp{id, known ? reason::success : reason::packet_identifier_not_found, {}});
 }
 
@@ -170,6 +172,7 @@ void server_session::handle_puback(std::uint16_t id) {
         return o.packet_id == id && o.level == qos::at_least_once;
     });
     if (it == inflight_.end()) return;  // unknown id: ignored (hardening C10)
+    note(session_event::kind::done, it->tag, id);
     inflight_.erase(it);
     ids_.release(id);
     pump_queue();
@@ -185,12 +188,14 @@ void server_session::handle_pubrec(const mqtt::pubrec& r) {
     }
     if (is_failure(r.reason_code)) {
         // [MQTT-4.3.3-?] a failing PUBREC ends the flow; the id is free again.
+        note(session_event::kind::done, it->tag, r.packet_id);
         inflight_.erase(it);
         ids_.release(r.packet_id);
         pump_queue();
         return;
     }
     it->released = true;
+    note(session_event::kind::released, it->tag, r.packet_id);
     it->msg.reset();                                       // the payload is no longer needed after PUBREC
     emit(mqtt::pubrel{r.packet_id, reason::success, {}});  // [MQTT-4.3.3-4]
 }
@@ -200,6 +205,7 @@ void server_session::handle_pubcomp(std::uint16_t id) {
         return o.packet_id == id && o.level == qos::exactly_once && o.released;
     });
     if (it == inflight_.end()) return;
+    note(session_event::kind::done, it->tag, id);
     inflight_.erase(it);
     ids_.release(id);
     pump_queue();
@@ -241,22 +247,29 @@ std::shared_ptr<const mqtt::publish> server_session::with_remaining_expiry(
 
 bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                              std::vector<std::uint32_t> subscription_ids, time_point now,
-                             std::optional<time_point> received) {
-    return deliver_into(queue_, true, std::move(msg), level, retain, std::move(subscription_ids), now, received);
+                             std::optional<time_point> received, std::uint64_t tag) {
+    return deliver_into(queue_, true, std::move(msg), level, retain, std::move(subscription_ids), now, received,
+                        tag);
 }
 
 bool server_session::deliver_retained(std::shared_ptr<const mqtt::publish> msg, qos level,
                                       std::vector<std::uint32_t> subscription_ids, time_point now,
                                       std::optional<time_point> received) {
     // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
-    return deliver_into(backlog_, false, std::move(msg), level, true, std::move(subscription_ids), now, received);
+    return deliver_into(backlog_, false, std::move(msg), level, true, std::move(subscription_ids), now, received,
+                        0);
 }
 
 bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
                                   std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                                   std::vector<std::uint32_t> subscription_ids, time_point now,
-                                  std::optional<time_point> received) {
+                                  std::optional<time_point> received, std::uint64_t tag) {
     if (!msg) return false;
+    // A journaled message that is not kept is done at once.
+    const auto refuse = [&] {
+        note(session_event::kind::done, tag, 0);
+        return false;
+    };
     now_ = std::max(now_, now);
     if (msg->props.get_int(property_id::message_expiry_interval))
         received = received.value_or(now);
@@ -265,29 +278,30 @@ bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
     msg = with_remaining_expiry(msg, received);
     if (!msg) {
         count_drop(&drop_counts::expired);
-        return false;
+        return refuse();
     }
     if (version_ == protocol_version::v311) subscription_ids.clear();
     // [MQTT-3.1.2-25] never send a packet above the client's Maximum Packet Size.
     if (!fits_client_limit(*msg, level, subscription_ids)) {
         count_drop(&drop_counts::packet_too_large);
-        return false;
+        return refuse();
     }
     const bool online = state_ == state::connected;
     if (level == qos::at_most_once) {
-        if (!online) return false;  // QoS 0 is never queued for offline sessions
+        if (!online) return refuse();  // QoS 0 is never queued for offline sessions
         actions_.emplace_back(
             send_publish{std::move(msg), level, 0, false, retain, std::move(subscription_ids)});
         return true;
     }
-    if (state_ == state::closed && session_expiry_ == 0) return false;
-    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received};
+    if (state_ == state::closed && session_expiry_ == 0) return refuse();
+    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received, tag};
     // Nothing overtakes what already waits (per-topic order [MQTT-4.6.0-6]).
     if (online && backlog_.empty() && queue_.empty() && inflight_.size() < window()) {
         if (auto id = ids_.allocate()) {
             o.packet_id = *id;
             // The stall clock starts when an idle subscriber is sent something.
             if (inflight_.empty()) last_progress_ = std::max(last_progress_.value_or(now_), now_);
+            if (o.level == qos::exactly_once) note(session_event::kind::sent, o.tag, o.packet_id);
             inflight_.push_back(std::move(o));
             send_outbound(inflight_.back(), false);
             return true;
@@ -295,9 +309,10 @@ bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
     }
     if (bounded && cfg_.max_queued == 0) {
         count_drop(&drop_counts::queue_full);
-        return false;
+        return refuse();
     }
     if (bounded && waiting.size() >= cfg_.max_queued) {
+        note(session_event::kind::done, waiting.front().tag, 0);
         waiting.pop_front();  // drop-oldest policy
         count_drop(&drop_counts::queue_full);
     }
@@ -321,6 +336,7 @@ void server_session::pump_queue() {
         o.msg = with_remaining_expiry(o.msg, o.received);
         if (!o.msg) {
             count_drop(&drop_counts::expired);
+            note(session_event::kind::done, o.tag, 0);
             continue;
         }
         auto id = ids_.allocate();
@@ -329,6 +345,7 @@ void server_session::pump_queue() {
             return;
         }
         o.packet_id = *id;
+        if (o.level == qos::exactly_once) note(session_event::kind::sent, o.tag, o.packet_id);
         inflight_.push_back(std::move(o));
         send_outbound(inflight_.back(), false);
     }

@@ -143,6 +143,8 @@ void server_state::start() {
     }
     load_auth();
     if (need_tls) tls_ctx = make_server_tls_context(opts.tls);
+    // Restored sessions and retained messages are in place before any client connects.
+    open_persistence();
     for (const auto& a : addrs) {
         boost::system::error_code ec;
         auto results =
@@ -239,6 +241,7 @@ asio::awaitable<void> server_state::housekeeping_loop() {
         expire_sessions(now);
         expire_retained(now);
         flush_drop_log(now, false);
+        maybe_compact();
     }
 }
 

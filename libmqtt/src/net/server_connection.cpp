@@ -267,16 +267,21 @@ bool connection::process_frames() {
 }
 
 void connection::apply_actions(publish_cache* cache) {
+    const std::uint64_t journal_before = srv_.persist ? srv_.persist->dependency() : 0;
     while (session_->has_actions()) {
         auto actions = session_->take_actions();
         for (auto& a : actions) {
             std::visit(overloaded{
                            [&](core::send_packet& p) {
+                               if (unstored_ && !refuse_unstored(p.pkt)) return;
                                out_item item;
                                if (!encode(p.pkt, session_->version(), item.owned)) enqueue(std::move(item));
                            },
                            [&](core::send_publish& p) { enqueue_publish(p, cache); },
-                           [&](core::route_publish& r) { srv_.route(ref, r.msg); },
+                           [&](core::route_publish& r) {
+                               if (!srv_.route(ref, r.msg) && r.msg->level != qos::at_most_once)
+                                   unstored_ = r.msg->packet_id;
+                           },
                            [&](core::connect_request& r) {
                                srv_.on_connect(*this, r);
                                timer_.cancel();  // the watchdog switches to the keepalive deadline
@@ -300,6 +305,30 @@ void connection::apply_actions(publish_cache* cache) {
         }
     }
     srv_.note_drops(session_->client_id(), session_->take_drops());
+    if (session_->has_events()) srv_.persist_events(session_->client_id(), *session_);
+    // What this connection sends next may acknowledge what was just journaled.
+    // (A QoS 1 delivery alone adds nothing here: sending it before its record
+    // is durable can at worst repeat it, which QoS 1 allows.)
+    if (srv_.persist && srv_.persist->dependency() != journal_before) depend_on_journal(srv_.persist->dependency());
+}
+
+bool connection::refuse_unstored(mqtt::packet& p) {
+    const std::uint16_t id = *unstored_;
+    if (auto* a = std::get_if<mqtt::puback>(&p); a && a->packet_id == id) {
+        a->reason_code = reason::unspecified_error;
+    } else if (auto* r = std::get_if<mqtt::pubrec>(&p); r && r->packet_id == id) {
+        r->reason_code = reason::unspecified_error;
+        session_->refuse_inbound(id);  // a failing PUBREC ends the flow [MQTT-4.3.3-?]
+    } else {
+        return true;  // not the ack of the refused PUBLISH
+    }
+    unstored_.reset();
+    if (session_->version() == protocol_version::v5) return true;  // PUBACK/PUBREC 0x80
+    // 3.1.1 acks cannot refuse: close instead of acknowledging what was not stored.
+    MQ_LOG(srv_.log, log_level::warn, "broker", session_->client_id(),
+           "closing: PUBLISH {} could not be stored", id);
+    session_->disconnect(reason::unspecified_error, false);
+    return false;
 }
 
 void connection::wake_reader() {
@@ -363,10 +392,37 @@ asio::awaitable<void> connection::writer() {
             writer_waiting_ = false;
             continue;
         }
+        std::size_t limit = out_.size();
+        if (srv_.persist) {
+            // Write-ahead: the packets queued now may acknowledge or reveal
+            // state whose journal records are not durable yet; they wait for
+            // the records this connection depends on (one batch, shared by
+            // all connections). Packets queued later wait for their own turn,
+            // and a connection that depends on nothing new is not held, so a
+            // failing disk stalls only what it must (hardening S15).
+            if (wal_ready_ == 0) {
+                if (wal_count_ == 0) {
+                    wal_target_ = wal_dep_;
+                    wal_count_ = out_.size();
+                }
+                if (srv_.persist->durable() < wal_target_) {
+                    srv_.persist_waiters.push_back(weak_from_this());
+                    writer_waiting_ = true;
+                    wake_.expires_at(core::time_point::max());
+                    co_await wake_.async_wait(use_nothrow);
+                    writer_waiting_ = false;
+                    continue;
+                }
+                wal_ready_ = wal_count_;
+                wal_count_ = 0;
+            }
+            limit = wal_ready_;
+        }
         bufs.clear();
         bufs.reserve(std::min(max_write_buffers, out_.size() * 4));
         std::size_t items = 0, bytes = 0;
         for (const auto& it : out_) {
+            if (items == limit) break;
             if (bufs.size() + 4 > max_write_buffers || (items > 0 && bytes >= max_write_bytes)) break;
             if (it.tmpl) {
                 const auto& b = it.tmpl->bytes;
@@ -392,6 +448,7 @@ asio::awaitable<void> connection::writer() {
             out_bytes_ -= out_.front().size();
             out_.pop_front();
         }
+        if (srv_.persist) wal_ready_ -= std::min(wal_ready_, items);
     }
     if (!closed_ && closing_) {
         // Flushed after a close request: FIN, or the TLS / WebSocket close when

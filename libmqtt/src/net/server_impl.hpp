@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include <mqtt/net/server.hpp>
 
 #include "server_auth.hpp"
+#include "server_journal.hpp"
 #include "transport.hpp"
 
 namespace mqtt::net::detail {
@@ -99,6 +101,11 @@ public:
 
     /// Parks the reader while subscribers are congested (see server_state::should_pause).
     void wake_reader();
+    void wake_writer();
+    /// Persistence: packets queued from now on wait until journal record `seq` is durable.
+    void depend_on_journal(std::uint64_t seq) noexcept {
+        if (seq > wal_dep_) wal_dep_ = seq;
+    }
 
     // Set by server_state when the CONNECT is accepted.
     core::session_ref ref = 0;
@@ -131,7 +138,9 @@ private:
     void release_buffer();
     void enqueue(out_item item);
     void enqueue_publish(const core::send_publish& sp, publish_cache* cache);
-    void wake_writer();
+    /// Persistence: the journal could not store what this packet id's ack
+    /// would acknowledge; refuse it (hardening S15).
+    bool refuse_unstored(mqtt::packet& p);
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
@@ -154,6 +163,11 @@ private:
     bool reader_paused_ = false;
     bool reading_ = false;  // a read is pending on io_
     bool auth_pending_ = false;
+    std::optional<std::uint16_t> unstored_;
+    // Write-ahead gate (persistence): wal_ready_ front items may be written;
+    // wal_count_ more wait for the journal to reach wal_target_.
+    std::size_t wal_ready_ = 0, wal_count_ = 0;
+    std::uint64_t wal_target_ = 0, wal_dep_ = 0;  // packet id of a PUBLISH the journal refused
     std::atomic<bool> abandoned_{false};
 };
 
@@ -175,6 +189,11 @@ struct session_record {
     std::unique_ptr<core::server_session> offline;  // state while offline
     core::time_point expires{};
     std::optional<std::string> username;  // ACL subject for offline deliveries
+    // Persistence: the session is in the journal (expiry > 0), with these
+    // subscriptions (kept only then: a snapshot needs them, the router cannot list them).
+    bool journaled = false;
+    std::uint32_t expiry = 0;  // as journaled (an offline session object does not keep it)
+    std::map<std::string, core::subscriber_options> subs;
 };
 
 class server_state {
@@ -271,7 +290,9 @@ public:
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
     /// `count` is false for the broker's own $SYS messages (not client traffic).
-    void route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
+    /// False when the message was refused because the journal cannot be
+    /// written (hardening S15): it was not routed, its ack must say so.
+    bool route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
 
@@ -291,6 +312,34 @@ public:
     void settle_will(const std::string& client_id, bool session_ended);
     void cancel_all_wills();
     void forget(std::uint64_t conn_id);
+
+    // Persistence (server_persist.cpp); all of it idle without --persistence-dir.
+    std::unique_ptr<journal> persist;
+    bool persist_flush_posted = false;
+    std::vector<std::weak_ptr<connection>> persist_waiters;  // writers holding packets until durable
+    std::uint64_t next_tag = 1;
+    std::uint64_t last_snapshot_bytes = 0;
+    std::chrono::steady_clock::time_point last_refusal_log{};
+    /// Opens the journal and restores its state (start()); throws persistence_error.
+    void open_persistence();
+    void append_record(const core::store::record& r);
+    void on_journal_durable(std::uint64_t seq);
+    /// The session attached with `expiry`: journaled when > 0, else its record ends.
+    void persist_session(session_record& rec, core::server_session& s, std::uint32_t expiry, bool online);
+    void persist_session_end(session_record& rec);
+    /// `o` null: unsubscribed.
+    void persist_subscription(session_record& rec, const std::string& filter, const core::subscriber_options* o);
+    void persist_retained(const std::shared_ptr<const mqtt::publish>& msg);
+    /// Journals a QoS 1/2 delivery to a journaled session; returns its tag (0:
+    /// not journaled). `tag` is the routed message's, 0 until its body is written.
+    std::uint64_t persist_delivery(session_record& rec, const std::shared_ptr<const mqtt::publish>& msg,
+                                   std::uint64_t& tag, qos level, bool retain,
+                                   const std::vector<std::uint32_t>& sub_ids);
+    /// Journals what the session reported (in flight, acknowledged, ...).
+    void persist_events(const std::string& client_id, core::server_session& s);
+    std::vector<std::uint8_t> persist_snapshot();
+    /// Housekeeping: compacts the journal when it grew (background write).
+    void maybe_compact();
 
 private:
     std::unordered_map<std::string, drop_log_entry> drop_log_;

@@ -71,6 +71,7 @@ void server_state::attach_session(connection& c, const core::connect_request& re
         } else {
             // [MQTT-3.1.2-4] clean start discards the old session.
             router.unsubscribe_all(rec.ref);
+            if (persist) persist_session_end(rec);
         }
         rec.offline.reset();
         if (old) {
@@ -89,7 +90,11 @@ void server_state::attach_session(connection& c, const core::connect_request& re
         by_ref[pos->second.ref] = &pos->second;
         c.ref = pos->second.ref;
     }
-    sessions.find(req.client_id)->second.username = c.username;
+    session_record& current = sessions.find(req.client_id)->second;
+    current.username = c.username;
+    // [MQTT-3.1.2-4] [MQTT-3.1.2-23] a session with an expiry interval is
+    // state to keep: in the journal before the CONNACK goes out.
+    if (persist) persist_session(current, s, req.session_expiry, true);
     if (present) {
         if (const core::acl* acl = files->acl.get()) {
             const auto who = c.subject();
@@ -111,6 +116,12 @@ void server_state::on_session_closed(connection& c) {
     rec.conn = nullptr;
     const std::uint32_t expiry = c.session().session_expiry();
     MQ_LOG(log, log_level::info, "broker", rec.client_id, "disconnected");
+    if (persist && rec.journaled) {
+        // The expiry counts from now, and DISCONNECT may have changed it [MQTT-3.14.2-2].
+        persist_session(rec, c.session(), expiry, false);
+        // Shutdown: the journal keeps the session for the next start.
+        if (stopping) rec.journaled = false;
+    }
     if (expiry == 0 || stopping) {
         drop_session(rec);
         return;
@@ -118,10 +129,12 @@ void server_state::on_session_closed(connection& c) {
     // Keep the persistent state in a detached session object until it expires.
     rec.offline = std::make_unique<core::server_session>(session_cfg);
     rec.offline->resume(std::move(c.session()));
+    rec.offline->set_journaled(rec.journaled);
     rec.expires = core::clock::now() + std::chrono::seconds(expiry);
 }
 
 void server_state::drop_session(session_record& rec) {
+    if (persist) persist_session_end(rec);
     router.unsubscribe_all(rec.ref);
     by_ref.erase(rec.ref);
     const std::string key = rec.client_id;
@@ -134,6 +147,7 @@ bool server_state::session_expired(const session_record& rec, core::time_point n
 
 server_state::session_map::iterator server_state::erase_session(session_map::iterator it) {
     // [MQTT-3.1.2-23] the session state is discarded after the expiry interval.
+    if (persist) persist_session_end(it->second);
     router.unsubscribe_all(it->second.ref);
     by_ref.erase(it->second.ref);
     return sessions.erase(it);
@@ -188,6 +202,9 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
             codes.push_back(reason_of(res.ec) == reason::unspecified_error ? reason::topic_filter_invalid
                                                                            : reason_of(res.ec));
             continue;
+        }
+        if (persist) {
+            if (auto rit = by_ref.find(c.ref); rit != by_ref.end()) persist_subscription(*rit->second, e.filter, &o);
         }
         // [MQTT-3.9.3-?] granted QoS; this broker supports QoS 2.
         codes.push_back(static_cast<reason>(static_cast<std::uint8_t>(e.max_qos)));
@@ -260,18 +277,34 @@ void server_state::on_unsubscribe(connection& c, const core::unsubscribe_request
     codes.reserve(req.filters.size());
     for (const auto& f : req.filters) {
         // [MQTT-3.11.3-1] 0x11 when nothing was subscribed.
-        codes.push_back(router.unsubscribe(c.ref, f) ? reason::success : reason::no_subscription_existed);
+        const bool had = router.unsubscribe(c.ref, f);
+        codes.push_back(had ? reason::success : reason::no_subscription_existed);
+        if (had && persist) {
+            if (auto rit = by_ref.find(c.ref); rit != by_ref.end()) persist_subscription(*rit->second, f, nullptr);
+        }
     }
     c.session().complete_unsubscribe(req.packet_id, std::move(codes));
 }
 
-void server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count) {
+bool server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count) {
+    if (persist && persist->failing() && (msg->retain || msg->level != qos::at_most_once) && count) {
+        // hardening S15: what cannot be stored is not accepted (the caller
+        // answers 0x80, or closes a 3.1.1 connection); QoS 0 still flows.
+        const auto now = core::clock::now();
+        if (now - last_refusal_log >= std::chrono::seconds(1)) {
+            last_refusal_log = now;
+            MQ_LOG(log, log_level::error, "persist", "", "journal not writable: PUBLISH to {} refused", msg->topic);
+        }
+        return false;
+    }
     if (count) received.fetch_add(1, std::memory_order_relaxed);
     if (msg->retain) {
         // [MQTT-3.3.1-5] store (or with an empty payload delete [MQTT-3.3.1-6]).
         if (!store_retained(msg, core::clock::now())) {
             const auto* rec = by_ref.count(from) ? by_ref[from] : nullptr;
             note_drop(rec ? rec->client_id : std::string(), drop_cause::retained_limit);
+        } else if (persist) {
+            persist_retained(msg);
         }
     }
     // Deliveries may re-enter route() (a Will published on a kick), so take the
@@ -281,6 +314,7 @@ void server_state::route(core::session_ref from, const std::shared_ptr<const mqt
     ds.clear();
     router.route(msg->topic, from, msg->level, ds);
     publish_cache cache;
+    std::uint64_t tag = 0;  // the message's journal identity, once a journaled session takes it
     const auto now = core::clock::now();
     const auto files = auth.get();
     const core::acl* acl = files->acl.get();
@@ -295,18 +329,25 @@ void server_state::route(core::session_ref from, const std::shared_ptr<const mqt
             continue;
         // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
         const bool retain = msg->retain && d.retain_as_published;
+        // [MQTT-4.3.2-2] [MQTT-4.3.3-2] a QoS 1/2 message for a persistent
+        // session is journaled before the publisher's ack can go out.
+        const std::uint64_t my_tag =
+            persist && rec.journaled ? persist_delivery(rec, msg, tag, d.level, retain, d.subscription_ids) : 0;
         if (rec.conn) {
-            if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now))
+            if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now, std::nullopt,
+                                            my_tag))
                 sent.fetch_add(1, std::memory_order_relaxed);
             rec.conn->apply_actions(&cache);  // counts drops
             update_congestion(*rec.conn);
         } else if (rec.offline) {
-            rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now);
+            rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now, std::nullopt, my_tag);
             note_drops(rec.client_id, rec.offline->take_drops());
+            if (my_tag != 0) persist_events(rec.client_id, *rec.offline);
         }
     }
     ds.clear();
     if (deliveries.capacity() < ds.capacity()) deliveries.swap(ds);
+    return true;
 }
 
 }  // namespace mqtt::net::detail

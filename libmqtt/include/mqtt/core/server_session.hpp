@@ -129,6 +129,35 @@ struct drop_counts {
     }
 };
 
+/// A change to the persistent state of a journaled session (set_journaled()):
+/// net::server writes each one to its persistence journal, in order.
+struct session_event {
+    enum class kind : std::uint8_t {
+        sent,         // outbound QoS 2 `tag` went in flight as `packet_id` (a QoS 1
+                      // message is simply sent again with a new id after a restart)
+        released,     // outbound QoS 2 `tag`: PUBREC received, PUBREL owed
+        done,         // outbound `tag` acknowledged, refused or dropped
+        inbound_add,  // inbound QoS 2 `packet_id`: PUBREC sent, PUBREL awaited
+        inbound_del,  // inbound QoS 2 `packet_id`: PUBREL received
+    };
+    kind what = kind::done;
+    std::uint64_t tag = 0;
+    std::uint16_t packet_id = 0;
+};
+
+/// One outbound message of a session's persistent state (export_state() /
+/// restore()): in flight when packet_id is set, else queued.
+struct stored_outbound {
+    std::shared_ptr<const mqtt::publish> msg;  // null once released (QoS 2 after PUBREC)
+    qos level = qos::at_least_once;
+    bool retain = false;
+    std::vector<std::uint32_t> subscription_ids;
+    std::uint64_t tag = 0;
+    std::uint16_t packet_id = 0;
+    bool released = false;
+    std::optional<time_point> received;
+};
+
 using server_action = std::variant<send_packet, send_publish, route_publish, connect_request,
                                    subscribe_request, unsubscribe_request, close_connection>;
 
@@ -172,9 +201,12 @@ public:
     /// Message Expiry Interval counts from it. A message whose interval has
     /// passed is dropped instead of sent, including from the queue, and the
     /// interval is forwarded as the time left [MQTT-3.3.2-5] [MQTT-3.3.2-6].
+    ///
+    /// `tag` (non-zero) names the message in the persistence journal: the
+    /// session reports what happens to it as session_event when journaled.
     bool deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                  std::vector<std::uint32_t> subscription_ids, time_point now,
-                 std::optional<time_point> received = std::nullopt);
+                 std::optional<time_point> received = std::nullopt, std::uint64_t tag = 0);
 
     /// Like deliver(), for the retained messages a SUBSCRIBE matches [MQTT-3.3.1-9]:
     /// QoS 1/2 ones wait in a backlog that max_queued does not limit (it holds
@@ -199,6 +231,24 @@ public:
     /// (hardening J05). Per connection: not moved by resume().
     using publish_check = std::function<bool(std::string_view topic)>;
     void set_publish_check(publish_check check) { may_publish_ = std::move(check); }
+
+    /// Persistence: report changes of the persistent state (tagged outbound
+    /// messages, inbound QoS 2 ids) as session_event. Off by default, so a
+    /// broker without persistence pays one branch.
+    void set_journaled(bool on) noexcept { journaled_ = on; }
+    bool journaled() const noexcept { return journaled_; }
+    std::vector<session_event> take_events() { return std::exchange(events_, {}); }
+    bool has_events() const noexcept { return !events_.empty(); }
+    /// Appends the tagged outbound messages (in flight first, then queued, in
+    /// order) and the inbound QoS 2 ids awaiting PUBREL: what a snapshot keeps.
+    void export_state(std::vector<stored_outbound>& out, std::vector<std::uint16_t>& inbound_qos2) const;
+    /// Makes this (new, never connected) object the offline state of
+    /// `client_id` read back from the journal; resume() it into a connection.
+    void restore(std::string client_id, std::uint32_t session_expiry, std::vector<stored_outbound> items,
+                 const std::vector<std::uint16_t>& inbound_qos2);
+    /// The caller could not store an inbound QoS 2 PUBLISH and answers its
+    /// PUBREC with an error: the id is not kept, so the client may reuse it.
+    void refuse_inbound(std::uint16_t packet_id);
 
     /// Ordered actions since the last call.
     std::vector<server_action> take_actions();
@@ -236,6 +286,7 @@ private:
         std::uint16_t packet_id = 0;
         bool released = false;  // QoS 2: PUBREC received, PUBREL sent
         std::optional<time_point> received;  // set when the message has an expiry interval
+        std::uint64_t tag = 0;               // persistence journal identity, 0 = none
     };
 
     void handle_connect(mqtt::connect& c, time_point now);
@@ -249,7 +300,7 @@ private:
     void close_with(reason why, bool send_disconnect, bool publish_will);
     bool deliver_into(lazy_deque<outbound>& waiting, bool bounded, std::shared_ptr<const mqtt::publish> msg,
                       qos level, bool retain, std::vector<std::uint32_t> subscription_ids, time_point now,
-                      std::optional<time_point> received);
+                      std::optional<time_point> received, std::uint64_t tag);
     void send_outbound(const outbound& o, bool dup);
     /// Forwarded copy with the remaining expiry, or nullptr when expired.
     std::shared_ptr<const mqtt::publish> with_remaining_expiry(const std::shared_ptr<const mqtt::publish>& msg,
@@ -262,6 +313,10 @@ private:
         ++(new_drops_.*cause);
     }
     void emit(mqtt::packet p) { actions_.emplace_back(send_packet{std::move(p)}); }
+    void note(session_event::kind k, std::uint64_t tag, std::uint16_t packet_id) {
+        if (journaled_ && (tag != 0 || k == session_event::kind::inbound_add || k == session_event::kind::inbound_del))
+            events_.push_back({k, tag, packet_id});
+    }
 
     server_session_config cfg_;
     state state_ = state::awaiting_connect;
@@ -295,6 +350,8 @@ private:
     time_point now_{};  // latest time given to any input
 
     publish_check may_publish_;
+    bool journaled_ = false;
+    std::vector<session_event> events_;
 
     std::vector<server_action> actions_;
 };

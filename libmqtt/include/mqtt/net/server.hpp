@@ -41,6 +41,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Unusable persistence directory or journal at start() (damaged before its
+/// tail, not a journal, in use by another broker): `mq broker` exits 65.
+class persistence_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Broker limits; defaults from hardening.md §1.1.
 struct broker_limits {
     std::uint32_t max_connections = 1000;
@@ -77,6 +84,18 @@ struct server_options {
     /// and SIGHUP, which calls reload().
     bool handle_signals = false;
     std::chrono::milliseconds shutdown_timeout{5'000};
+    /// --persistence-dir: retained messages, persistent sessions, their
+    /// subscriptions and QoS 1/2 messages survive a restart (hardening S02).
+    /// Empty: everything is in memory.
+    std::string persistence_dir;
+    /// --fsync always: fdatasync before every acknowledgement (an OS crash
+    /// loses nothing); false (interval): the record is written before the ack
+    /// (a killed broker loses nothing) and fdatasync runs every fsync_interval.
+    bool fsync_always = false;
+    std::chrono::milliseconds fsync_interval{1'000};
+    /// The journal is compacted (rewritten as a snapshot of live state) once
+    /// it is larger than this and than twice the last snapshot.
+    std::uint64_t compact_bytes = 64ull * 1024 * 1024;
 };
 
 /// Counters since start(); read with server::stats() (thread-safe snapshot).
