@@ -290,8 +290,8 @@ int run_pub(pub_options& o) {
         int code = pub.exit_code();
         if (queue && queue->drained() && queue->status() != 0) {
             if (queue->status() == exit_status::io) {
-                print_error("reading stdin: " + queue->error_text());
-                sum.failure(exit_status::io, std::nullopt, "reading stdin: " + queue->error_text());
+                print_error(queue->error_text());  // "reading stdin: <why>"
+                sum.failure(exit_status::io, std::nullopt, queue->error_text());
             } else {
                 sum.failure(queue->status(), std::nullopt, "invalid input line (--strict)");
             }

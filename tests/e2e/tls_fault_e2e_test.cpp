@@ -106,7 +106,8 @@ TEST_CASE("e2e T05 mq sub over mqtts: TCP reset mid TLS record exits 69 'connect
     CHECK(r.exit_code == 69);
     INFO(r.err);
     // "connection to HOST:PORT lost: closed by the broker" (reset and truncated TLS included)
-    CHECK(r.err.find("connection to localhost:" + std::to_string(proxy.port()) + " lost") != std::string::npos);
+    CHECK(r.err.find("connection to localhost:" + std::to_string(proxy.port()) + " lost") !=
+          std::string::npos);
     auto will = next_publish(*w, "e2e/t5/will/sub", 5s);
     REQUIRE(will);
     CHECK(std::string(will->payload.begin(), will->payload.end()) == "sub gone");
@@ -134,7 +135,8 @@ TEST_CASE(
     CHECK(r.exit_code == 69);
     INFO(r.err);
     // "connection to HOST:PORT lost: closed by the broker" (reset and truncated TLS included)
-    CHECK(r.err.find("connection to localhost:" + std::to_string(proxy.port()) + " lost") != std::string::npos);
+    CHECK(r.err.find("connection to localhost:" + std::to_string(proxy.port()) + " lost") !=
+          std::string::npos);
     auto will = next_publish(*w, "e2e/t5/will/pub", 5s);
     REQUIRE(will);
     CHECK(std::string(will->payload.begin(), will->payload.end()) == "pub gone");
