@@ -157,6 +157,7 @@ int parse_and_run(CLI::App& app, int argc, char** argv) {
 
 int main(int argc, char** argv) {
     using namespace mq::tools;
+    reserve_standard_fds();
     ignore_sigpipe();
     CLI::App app;
     // The summary (--summary) is written last, with the real exit status.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `mq pub` (cli-contract.md §4): one connection, one message source, every
 // QoS 1/2 acknowledgement awaited.
+#include <exception>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -160,6 +163,28 @@ private:
     std::exception_ptr error_;
 };
 
+// How the connection ended while `mq pub` waits for stdin lines (hardening.md T05).
+struct connection_watch {
+    std::exception_ptr error;
+};
+
+// receive() returns nullopt after our own DISCONNECT and throws when the connection
+// is lost; either way the stdin loop is woken, so an idle `pub -l` notices a dead
+// connection instead of waiting for input. A free function taking owned arguments:
+// the detached coroutine may outlive the caller's frame (GCC 12 coroutine rules).
+asio::awaitable<void> watch_connection(mqtt::net::client* c, std::shared_ptr<connection_watch> w,
+                                       std::function<void()> wake) {
+    try {
+        for (;;) {
+            auto m = co_await c->receive();
+            if (!m) break;
+        }
+    } catch (...) {
+        w->error = std::current_exception();
+    }
+    wake();
+}
+
 int run_pub(pub_options& o) {
     summary_recorder& sum = begin_summary(o.summary, "pub");
     sum.publishing();
@@ -230,7 +255,10 @@ int run_pub(pub_options& o) {
                               static_cast<std::size_t>(*max_line), o.allow_empty, o.strict};
             // Detached: a reader blocked on a terminal must not hold up exit.
             std::thread(read_stdin, queue, std::move(cfg)).detach();
+            auto watch = std::make_shared<connection_watch>();
+            asio::co_spawn(ex, watch_connection(client.get(), watch, ev.notifier()), asio::detached);
             while (!pub.should_stop()) {
+                if (watch->error) std::rethrow_exception(watch->error);  // lost while waiting: 69
                 auto b = queue->try_pop();
                 if (!b) {
                     if (queue->drained()) break;
@@ -262,8 +290,8 @@ int run_pub(pub_options& o) {
         int code = pub.exit_code();
         if (queue && queue->drained() && queue->status() != 0) {
             if (queue->status() == exit_status::io) {
-                print_error("reading stdin: " + queue->error_text());
-                sum.failure(exit_status::io, std::nullopt, "reading stdin: " + queue->error_text());
+                print_error(queue->error_text());  // "reading stdin: <why>"
+                sum.failure(exit_status::io, std::nullopt, queue->error_text());
             } else {
                 sum.failure(queue->status(), std::nullopt, "invalid input line (--strict)");
             }

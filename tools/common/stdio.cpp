@@ -6,6 +6,7 @@
 #include <cstring>
 #include <system_error>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace mq::tools {
@@ -17,6 +18,19 @@ void ignore_sigpipe() noexcept {
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, nullptr);
+}
+
+void reserve_standard_fds() noexcept {
+    // /dev/null opened the wrong way round: the descriptor number is taken, yet
+    // reading fd 0 or writing fd 1/2 still fails with EBADF as a closed one would.
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        const int got = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (got >= 0 && got != fd) {  // a lower one was closed too and got it: move it
+            ::dup2(got, fd);
+            ::close(got);
+        }
+    }
 }
 
 int write_all(int fd, std::string_view data) noexcept {
@@ -185,7 +199,7 @@ void read_all(int fd, std::vector<std::uint8_t>& out) {
         const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "reading input");
+            throw std::system_error(errno, std::generic_category(), fd == 0 ? "reading stdin" : "reading input");
         }
         if (n == 0) break;
         used += static_cast<std::size_t>(n);

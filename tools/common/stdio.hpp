@@ -16,6 +16,9 @@ namespace mq::tools {
 
 /// Ignores SIGPIPE so a closed stdout shows up as EPIPE (§1).
 void ignore_sigpipe() noexcept;
+/// Occupies closed descriptors 0-2 (hardening.md I09) so that no socket or file
+/// opened later gets number 0 and is read as stdin; I/O on them still fails.
+void reserve_standard_fds() noexcept;
 
 /// Writes all of `data` to `fd` (one write(2) unless the kernel takes part of
 /// it), retrying on EINTR. Returns 0 or the errno of the failure.
