@@ -2,14 +2,14 @@
 # Installs dependencies, builds and runs the whole test suite: the warning-free
 # release build, the ASan+UBSan build, and a bounded libFuzzer run.
 # Used verbatim by the README and by .ci/run.
-#   MQ_FUZZ_SECONDS   seconds per fuzz target (default 20, 8 targets: ~3 min; 0 skips)
+#   MQ_FUZZ_SECONDS   seconds per fuzz target (default 10, 8 targets: ~1.5 min; 0 skips)
 #   MQ_SKIP_SANITIZE  set to 1 to skip the sanitizer build (local quick runs)
 #   MQ_JOBS           parallel build jobs (default: number of cores)
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 JOBS="${MQ_JOBS:-$(nproc)}"
-FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-20}"
+FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-10}"
 export CTEST_OUTPUT_ON_FAILURE=1
 
 START=$(date +%s)
