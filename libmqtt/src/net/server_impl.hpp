@@ -141,6 +141,8 @@ private:
     /// Persistence: the journal could not store what this packet id's ack
     /// would acknowledge; refuse it (hardening S15).
     bool refuse_unstored(mqtt::packet& p);
+    /// The ack of the PUBLISH that matched no subscriber gets 0x10.
+    void mark_unmatched(mqtt::packet& p);
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
@@ -164,6 +166,9 @@ private:
     bool reading_ = false;  // a read is pending on io_
     bool auth_pending_ = false;
     std::optional<std::uint16_t> unstored_;
+    // Packet id of an inbound v5 QoS 1/2 PUBLISH that matched no subscriber,
+    // whose PUBACK/PUBREC says 0x10; 0 = none (no PUBLISH has id 0).
+    std::uint16_t unmatched_ = 0;
     // Write-ahead gate (persistence): wal_ready_ front items may be written;
     // wal_count_ more wait for the journal to reach wal_target_.
     std::size_t wal_ready_ = 0, wal_count_ = 0;
@@ -289,10 +294,14 @@ public:
     void attach_session(connection& c, const core::connect_request& req);
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
+    /// What route() did with a message: the publisher's v5 ack says it.
+    enum class route_result : std::uint8_t {
+        delivered,       // handed to at least one subscribing session
+        no_subscribers,  // accepted (and retained if asked), nobody to give it to: 0x10
+        refused,         // the journal cannot be written (hardening S15): not routed, 0x80
+    };
     /// `count` is false for the broker's own $SYS messages (not client traffic).
-    /// False when the message was refused because the journal cannot be
-    /// written (hardening S15): it was not routed, its ack must say so.
-    bool route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
+    route_result route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
 

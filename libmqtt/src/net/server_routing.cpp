@@ -286,7 +286,8 @@ void server_state::on_unsubscribe(connection& c, const core::unsubscribe_request
     c.session().complete_unsubscribe(req.packet_id, std::move(codes));
 }
 
-bool server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count) {
+server_state::route_result server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg,
+                                               bool count) {
     if (persist && persist->failing() && (msg->retain || msg->level != qos::at_most_once) && count) {
         // hardening S15: what cannot be stored is not accepted (the caller
         // answers 0x80, or closes a 3.1.1 connection); QoS 0 still flows.
@@ -295,7 +296,7 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
             last_refusal_log = now;
             MQ_LOG(log, log_level::error, "persist", "", "journal not writable: PUBLISH to {} refused", msg->topic);
         }
-        return false;
+        return route_result::refused;
     }
     if (count) received.fetch_add(1, std::memory_order_relaxed);
     if (msg->retain) {
@@ -318,6 +319,9 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
     const auto now = core::clock::now();
     const auto files = auth.get();
     const core::acl* acl = files->acl.get();
+    // A subscriber counts once the message is handed to its session, even if
+    // the session then drops it (queue policy, packet size): it matched.
+    bool matched = false;
     for (auto& d : ds) {
         auto rit = by_ref.find(d.session);
         if (rit == by_ref.end()) continue;
@@ -327,6 +331,7 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
                                    rec.client_id},
                                   msg->topic))
             continue;
+        matched = true;
         // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
         const bool retain = msg->retain && d.retain_as_published;
         // [MQTT-4.3.2-2] [MQTT-4.3.3-2] a QoS 1/2 message for a persistent
@@ -347,7 +352,7 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
     }
     ds.clear();
     if (deliveries.capacity() < ds.capacity()) deliveries.swap(ds);
-    return true;
+    return matched ? route_result::delivered : route_result::no_subscribers;
 }
 
 }  // namespace mqtt::net::detail
