@@ -200,7 +200,7 @@ void server_session::handle_disconnect(const mqtt::disconnect& d) {
     actions_.emplace_back(std::move(c));
 }
 
-void server_session::accept(bool session_present, time_point now) {
+void server_session::accept(bool session_present, time_point now, std::string_view response_information) {
     if (state_ != state::connecting) return;
     now_ = std::max(now_, now);
     mqtt::connack ack;
@@ -216,6 +216,9 @@ void server_session::accept(bool session_present, time_point now) {
         if (assigned_id_) p.set_string(property_id::assigned_client_identifier, client_id_);
         if (keep_alive_lowered_) p.set_int(property_id::server_keep_alive, keep_alive_);
         if (session_expiry_lowered_) p.set_int(property_id::session_expiry_interval, session_expiry_);
+        // [MQTT-3.1.2-28] never unless asked; asked, the Server MAY (3.2.2.3.15).
+        if (request_response_info_ && !response_information.empty())
+            p.set_string(property_id::response_information, std::string(response_information));
     }
     emit(std::move(ack));
     state_ = state::connected;

@@ -292,6 +292,8 @@ public:
     void on_connect(connection& c, const core::connect_request& req);
     /// After authentication: Will ACL check, publish ACL hook, session lookup.
     void attach_session(connection& c, const core::connect_request& req);
+    /// opts.response_information with `%c` expanded; empty when none is offered.
+    std::string response_information_for(const std::string& client_id) const;
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
     /// What route() did with a message: the publisher's v5 ack says it.

@@ -104,7 +104,24 @@ void server_state::attach_session(connection& c, const core::connect_request& re
     c.attached = true;
     MQ_LOG(log, log_level::info, "broker", req.client_id, "connected (v{}, clean {}, present {})",
            static_cast<int>(s.version()), req.clean_start, present);
-    s.accept(present, now);
+    s.accept(present, now, s.wants_response_information() ? response_information_for(req.client_id) : std::string());
+}
+
+std::string server_state::response_information_for(const std::string& client_id) const {
+    // Client ids never hold '+' or '#' (0x85), so the prefix is a valid topic
+    // name start; one above the string limit is not offered.
+    std::string out;
+    const std::string& t = opts.response_information;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '%' && i + 1 < t.size() && t[i + 1] == 'c') {
+            out += client_id;
+            ++i;
+        } else {
+            out.push_back(t[i]);
+        }
+    }
+    if (out.size() > opts.limits.max_string_length) out.clear();
+    return out;
 }
 
 void server_state::on_session_closed(connection& c) {

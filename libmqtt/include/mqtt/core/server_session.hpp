@@ -179,7 +179,11 @@ public:
 
     /// Answers connect_request: CONNACK success (with `session_present`), then
     /// in-flight messages again with DUP, then queued ones as the window allows.
-    void accept(bool session_present, time_point now);
+    /// `response_information` goes in a v5 CONNACK only when the CONNECT had
+    /// Request Response Information 1 and it is not empty [MQTT-3.1.2-28].
+    void accept(bool session_present, time_point now, std::string_view response_information = {});
+    /// The v5 CONNECT asked for Response Information (3.1.2.11.6).
+    bool wants_response_information() const noexcept { return request_response_info_; }
     /// Answers connect_request with a refusal (CONNACK code, then close).
     void reject(reason why);
     /// Takes the persistent state (in-flight, queue, inbound QoS 2 ids) of the
@@ -323,6 +327,7 @@ private:
     protocol_version version_ = protocol_version::v5;
     std::string client_id_;
     bool assigned_id_ = false;
+    bool request_response_info_ = false;
     std::uint16_t keep_alive_ = 0;
     bool keep_alive_lowered_ = false;
     std::uint32_t session_expiry_ = 0;
