@@ -303,8 +303,10 @@ void server_session::restore(std::string client_id, std::uint32_t session_expiry
     session_expiry_ = session_expiry;
     state_ = state::closed;  // offline until a connection resumes it
     for (auto& s : items) {
+        // The journal does not keep which shared subscription a message came
+        // through: after a restart it stays with this session (mq-broker(1)).
         outbound o{std::move(s.msg), s.level, s.retain, std::move(s.subscription_ids), 0, s.released, s.received,
-                   s.tag};
+                   s.tag, nullptr};
         // [MQTT-4.4.0-1] in-flight messages keep their packet id, so a resend
         // with DUP (or the PUBREL) matches what the client already holds.
         if (s.packet_id != 0 && ids_.reserve(s.packet_id)) {

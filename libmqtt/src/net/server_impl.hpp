@@ -306,6 +306,14 @@ public:
     route_result route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
+    /// Gives one routed delivery to its session (ACL read check, journal);
+    /// false when the session is gone or may not read the topic.
+    bool hand_to(core::delivery& d, const std::shared_ptr<const mqtt::publish>& msg, const core::acl* acl,
+                 publish_cache& cache, std::uint64_t& tag, core::time_point now,
+                 std::optional<core::time_point> arrived);
+    /// Session `from` ends (after its subscriptions are gone): its unfinished
+    /// shared-subscription messages go to other members of their groups.
+    void return_shared(core::session_ref from, core::server_session& ending);
 
     // Delayed Wills [MQTT-3.1.3-9] (server_wills.cpp): published when the delay
     // passes, dropped when the client reconnects to its session in time, and
@@ -357,7 +365,7 @@ private:
     void drop_session(session_record& rec);
     void expire_sessions(core::time_point now);
     bool session_expired(const session_record& rec, core::time_point now) const noexcept;
-    session_map::iterator erase_session(session_map::iterator it);
+    void erase_session(session_map::iterator it);
 };
 
 }  // namespace mqtt::net::detail
