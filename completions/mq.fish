@@ -113,6 +113,7 @@ complete -c mq -n '__fish_seen_subcommand_from broker' -l port -s p -r -f -d 'Sh
 complete -c mq -n '__fish_seen_subcommand_from broker' -l ready-file -r -F -d 'Also write the readiness line to FILE'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l receive-maximum -r -f -d 'Inbound QoS 1/2 window per client (default 100)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l require-client-cert -d 'Refuse TLS clients without a verified certificate (its CN is the us...'
+complete -c mq -n '__fish_seen_subcommand_from broker' -l response-information -r -f -d 'Response Information prefix for v5 clients that ask, %c = client id...'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l shutdown-timeout -r -f -d 'Drain time after a signal (default 5s)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l sys-interval -r -f -d 'Publish SYS/broker/... every DUR (default 10s, 0 disables)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-cafile -r -F -d 'CA that verifies client certificates'

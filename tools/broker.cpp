@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -20,6 +21,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <mqtt/codec/topic.hpp>
 #include <mqtt/net/server.hpp>
 
 #include "broker_passwd.hpp"
@@ -50,6 +52,7 @@ struct broker_options {
     std::string connect_timeout;
     std::string shutdown_timeout = "5s";
     std::string sys_interval = "10s";
+    std::optional<std::string> response_information;  // unset: the engine's default
     std::string ready_file;
     // Security (cli-contract.md §9).
     std::string tls_cert, tls_key, tls_cafile, tls_version, ciphers, tls_ephemeral_ca;
@@ -102,6 +105,17 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
         l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
     s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
     s.sys_interval = duration_option(o.sys_interval, "--sys-interval");
+    if (o.response_information) {
+        // What the clients get must start a valid topic name: no wildcards, no NUL.
+        std::string sample = *o.response_information;
+        for (auto at = sample.find("%c"); at != std::string::npos; at = sample.find("%c", at + 1))
+            sample.replace(at, 2, "id");
+        if (!sample.empty() && mqtt::check_topic_name(sample))
+            throw std::system_error(make_error_code(tool_error::usage),
+                                    fmt::format("--response-information: '{}' is not a topic prefix",
+                                                *o.response_information));
+        s.response_information = *o.response_information;
+    }
     s.tls.cert_file = o.tls_cert;
     s.tls.key_file = o.tls_key;
     s.tls.ca_file = o.tls_cafile;
@@ -202,6 +216,8 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--connect-timeout", o->connect_timeout, "Time to send CONNECT (default 10s)");
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
     cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");
+    cmd->add_option("--response-information", o->response_information,
+                    "Response Information prefix for v5 clients that ask, %c = client id (default $response/%c/; '' = none)");
     cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
     cmd->add_option("--tls-cert", o->tls_cert, "Server certificate chain (PEM) for mqtts:// and wss://");
     cmd->add_option("--tls-key", o->tls_key, "Server private key (PEM; default: in --tls-cert)");

@@ -192,7 +192,7 @@ TEST_CASE(
     CHECK(c->silent_for(milliseconds(200)));
 }
 
-TEST_CASE("MQTT-1.5.4-3 C04 C17 a BOM topic and 65535 bytes of Correlation Data are forwarded byte-exact") {
+TEST_CASE("MQTT-1.5.4-3 C04 C17 a BOM topic and 65535 bytes of Correlation Data are forwarded byte-exact, PUBACK 0x00") {
     broker_fixture b;
     auto sub = b.client("sub");
     REQUIRE(b.ok);
@@ -204,9 +204,13 @@ TEST_CASE("MQTT-1.5.4-3 C04 C17 a BOM topic and 65535 bytes of Correlation Data 
         "a/b";
     mqtt::binary corr(65'535);
     for (std::size_t i = 0; i < corr.size(); ++i) corr[i] = static_cast<std::uint8_t>(i * 7 + 3);
-    auto p = make_publish(bom_topic, "payload");
+    auto p = make_publish(bom_topic, "payload", qos::at_least_once, 3);
     p.props.set_binary(mqtt::property_id::correlation_data, corr);
     pub->send(p);
+    // sec-3.4.2.1: a subscriber matched, so Success (broker.txt C04a: 0x10 without one).
+    const auto ack = pub->receive_frame();
+    REQUIRE(ack);
+    CHECK(to_hex(*ack) == "40 02 00 03");
     auto m = as<mqtt::publish>(sub->receive());
     REQUIRE(m);
     CHECK(m->topic == bom_topic);

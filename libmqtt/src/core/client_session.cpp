@@ -129,7 +129,7 @@ std::uint16_t client_session::publish(mqtt::publish msg, time_point now, std::er
         outgoing o{msg,
                    msg.level == qos::at_least_once ? out_state::awaiting_puback
                                                    : out_state::awaiting_pubrec,
-                   next_seq_++};
+                   reason::success, next_seq_++};
         outgoing_.emplace(id, std::move(o));
     }
     send(std::move(msg), now);
@@ -300,9 +300,10 @@ void client_session::resume_or_discard(bool session_present, time_point now) {
         for (auto& [seq, id] : order) {
             auto it = outgoing_.find(id);
             if (it->second.st == out_state::awaiting_pubcomp) {
+                const reason code = it->second.rec_reason;
                 outgoing_.erase(it);
                 ids_.release(id);
-                actions_.emplace_back(completed_action{id, reason::success, {}});
+                actions_.emplace_back(completed_action{id, code, {}});
             } else {
                 it->second.msg.dup = false;
                 send(it->second.msg, now);
@@ -414,6 +415,7 @@ void client_session::on_pubrec(const mqtt::pubrec& a, time_point now) {
         return;
     }
     it->second.st = out_state::awaiting_pubcomp;
+    it->second.rec_reason = a.reason_code;
     it->second.msg.payload.clear();  // the message is no longer needed, only its id
     it->second.msg.payload.shrink_to_fit();
     send(mqtt::pubrel{a.packet_id, reason::success, {}}, now);
@@ -431,6 +433,12 @@ void client_session::on_pubrel(const mqtt::pubrel& a, time_point now) {
 void client_session::on_pubcomp(const mqtt::pubcomp& a, time_point) {
     auto it = outgoing_.find(a.packet_id);
     if (it == outgoing_.end() || it->second.st != out_state::awaiting_pubcomp) return;
+    // PUBCOMP can only say Success or 0x92; whether anyone subscribed is in
+    // the PUBREC (sec-3.5.2.1), which `mq pub --require-subscribers` needs.
+    if (a.reason_code == reason::success && it->second.rec_reason != reason::success) {
+        complete(a.packet_id, it->second.rec_reason, a.props);
+        return;
+    }
     complete(a.packet_id, a.reason_code, a.props);
 }
 

@@ -152,7 +152,8 @@ subscribe_result router::subscribe(session_ref s, std::string_view filter,
     if (parts->group) {
         auto g = find_group(n.groups, *parts->group);
         if (g == n.groups.end()) {
-            n.groups.push_back(shared_group{std::string(*parts->group), {}, 0});
+            n.groups.push_back(
+                shared_group{std::string(*parts->group), {}, 0, std::make_shared<const std::string>(filter)});
             g = std::prev(n.groups.end());
         }
         group = &*g;
@@ -253,6 +254,7 @@ void router::route(std::string_view topic, session_ref publisher, qos level,
             d.retain_as_published = sub.options.retain_as_published;
             if (sub.options.subscription_id) d.subscription_ids.push_back(*sub.options.subscription_id);
             d.shared = true;
+            d.share = g.filter;
             out.push_back(std::move(d));
         }
     }
@@ -260,6 +262,12 @@ void router::route(std::string_view topic, session_ref publisher, qos level,
 
 std::optional<session_ref> router::pick_shared_member(std::string_view shared_filter,
                                                       session_ref excluded) {
+    const auto d = pick_shared(shared_filter, excluded, qos::at_most_once);
+    if (!d) return std::nullopt;
+    return d->session;
+}
+
+std::optional<delivery> router::pick_shared(std::string_view shared_filter, session_ref excluded, qos level) {
     const auto parts = split_filter(shared_filter);
     if (!parts || !parts->group) return std::nullopt;
     topic_node* n = impl_->tree.find(parts->body);
@@ -267,9 +275,17 @@ std::optional<session_ref> router::pick_shared_member(std::string_view shared_fi
     const auto g = find_group(n->groups, *parts->group);
     if (g == n->groups.end()) return std::nullopt;
     for (std::size_t tries = 0; tries < g->members.size(); ++tries) {
-        const session_ref candidate = g->members[g->next].session;
+        const subscriber& sub = g->members[g->next];
         g->next = g->next + 1 == g->members.size() ? 0 : g->next + 1;
-        if (candidate != excluded) return candidate;
+        if (sub.session == excluded) continue;
+        delivery d;
+        d.session = sub.session;
+        d.level = min_qos(level, sub.options.max_qos);  // [MQTT-4.8.2-3]
+        d.retain_as_published = sub.options.retain_as_published;
+        if (sub.options.subscription_id) d.subscription_ids.push_back(*sub.options.subscription_id);
+        d.shared = true;
+        d.share = g->filter;
+        return d;
     }
     return std::nullopt;
 }

@@ -200,7 +200,7 @@ void server_session::handle_disconnect(const mqtt::disconnect& d) {
     actions_.emplace_back(std::move(c));
 }
 
-void server_session::accept(bool session_present, time_point now) {
+void server_session::accept(bool session_present, time_point now, std::string_view response_information) {
     if (state_ != state::connecting) return;
     now_ = std::max(now_, now);
     mqtt::connack ack;
@@ -216,6 +216,9 @@ void server_session::accept(bool session_present, time_point now) {
         if (assigned_id_) p.set_string(property_id::assigned_client_identifier, client_id_);
         if (keep_alive_lowered_) p.set_int(property_id::server_keep_alive, keep_alive_);
         if (session_expiry_lowered_) p.set_int(property_id::session_expiry_interval, session_expiry_);
+        // [MQTT-3.1.2-28] never unless asked; asked, the Server MAY (3.2.2.3.15).
+        if (request_response_info_ && !response_information.empty())
+            p.set_string(property_id::response_information, std::string(response_information));
     }
     emit(std::move(ack));
     state_ = state::connected;
@@ -300,8 +303,10 @@ void server_session::restore(std::string client_id, std::uint32_t session_expiry
     session_expiry_ = session_expiry;
     state_ = state::closed;  // offline until a connection resumes it
     for (auto& s : items) {
+        // The journal does not keep which shared subscription a message came
+        // through: after a restart it stays with this session (mq-broker(1)).
         outbound o{std::move(s.msg), s.level, s.retain, std::move(s.subscription_ids), 0, s.released, s.received,
-                   s.tag};
+                   s.tag, nullptr};
         // [MQTT-4.4.0-1] in-flight messages keep their packet id, so a resend
         // with DUP (or the PUBREL) matches what the client already holds.
         if (s.packet_id != 0 && ids_.reserve(s.packet_id)) {

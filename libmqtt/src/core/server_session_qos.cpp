@@ -247,9 +247,37 @@ std::shared_ptr<const mqtt::publish> server_session::with_remaining_expiry(
 
 bool server_session::deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                              std::vector<std::uint32_t> subscription_ids, time_point now,
-                             std::optional<time_point> received, std::uint64_t tag) {
+                             std::optional<time_point> received, std::uint64_t tag,
+                             std::shared_ptr<const std::string> share) {
     return deliver_into(queue_, true, std::move(msg), level, retain, std::move(subscription_ids), now, received,
-                        tag);
+                        tag, std::move(share));
+}
+
+std::vector<shared_return> server_session::take_shared_unfinished() {
+    std::vector<shared_return> out;
+    // In send order: what went out first is owed first.
+    for (auto it = inflight_.begin(); it != inflight_.end();) {
+        if (it->share && it->level == qos::at_least_once) {
+            note(session_event::kind::done, it->tag, it->packet_id);
+            ids_.release(it->packet_id);
+            // Its Message Expiry was counted from `received` when it was sent,
+            // so a second count can only make it expire early, never late.
+            out.push_back({std::move(it->msg), std::move(it->share), it->received});
+            it = inflight_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        if (it->share) {
+            note(session_event::kind::done, it->tag, 0);
+            out.push_back({std::move(it->msg), std::move(it->share), it->received});
+            it = queue_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
 }
 
 bool server_session::deliver_retained(std::shared_ptr<const mqtt::publish> msg, qos level,
@@ -257,13 +285,14 @@ bool server_session::deliver_retained(std::shared_ptr<const mqtt::publish> msg, 
                                       std::optional<time_point> received) {
     // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
     return deliver_into(backlog_, false, std::move(msg), level, true, std::move(subscription_ids), now, received,
-                        0);
+                        0, nullptr);
 }
 
 bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
                                   std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                                   std::vector<std::uint32_t> subscription_ids, time_point now,
-                                  std::optional<time_point> received, std::uint64_t tag) {
+                                  std::optional<time_point> received, std::uint64_t tag,
+                                  std::shared_ptr<const std::string> share) {
     if (!msg) return false;
     // A journaled message that is not kept is done at once.
     const auto refuse = [&] {
@@ -294,7 +323,7 @@ bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
         return true;
     }
     if (state_ == state::closed && session_expiry_ == 0) return refuse();
-    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received, tag};
+    outbound o{std::move(msg), level, retain, std::move(subscription_ids), 0, false, received, tag, std::move(share)};
     // Nothing overtakes what already waits (per-topic order [MQTT-4.6.0-6]).
     if (online && backlog_.empty() && queue_.empty() && inflight_.size() < window()) {
         if (auto id = ids_.allocate()) {

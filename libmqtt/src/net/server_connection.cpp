@@ -3,6 +3,7 @@
 // gather writes) and a watchdog (connect timeout, keepalive, close bound).
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -274,13 +275,19 @@ void connection::apply_actions(publish_cache* cache) {
             std::visit(overloaded{
                            [&](core::send_packet& p) {
                                if (unstored_ && !refuse_unstored(p.pkt)) return;
+                               if (unmatched_ != 0) mark_unmatched(p.pkt);
                                out_item item;
                                if (!encode(p.pkt, session_->version(), item.owned)) enqueue(std::move(item));
                            },
                            [&](core::send_publish& p) { enqueue_publish(p, cache); },
                            [&](core::route_publish& r) {
-                               if (!srv_.route(ref, r.msg) && r.msg->level != qos::at_most_once)
+                               const auto routed = srv_.route(ref, r.msg);
+                               if (r.msg->level == qos::at_most_once) return;
+                               if (routed == server_state::route_result::refused)
                                    unstored_ = r.msg->packet_id;
+                               else if (routed == server_state::route_result::no_subscribers &&
+                                        session_->version() == protocol_version::v5)
+                                   unmatched_ = r.msg->packet_id;
                            },
                            [&](core::connect_request& r) {
                                srv_.on_connect(*this, r);
@@ -310,6 +317,20 @@ void connection::apply_actions(publish_cache* cache) {
     // (A QoS 1 delivery alone adds nothing here: sending it before its record
     // is durable can at worst repeat it, which QoS 1 allows.)
     if (srv_.persist && srv_.persist->dependency() != journal_before) depend_on_journal(srv_.persist->dependency());
+}
+
+void connection::mark_unmatched(mqtt::packet& p) {
+    // [MQTT-3.4.2.1] [MQTT-3.5.2.1] "If the Server knows that there are no
+    // matching subscribers, it MAY use this Reason Code instead of 0x00":
+    // `mq pub --require-subscribers` relies on it. Only a success is replaced.
+    const std::uint16_t id = std::exchange(unmatched_, 0);
+    if (auto* a = std::get_if<mqtt::puback>(&p); a && a->packet_id == id) {
+        if (a->reason_code == reason::success) a->reason_code = reason::no_matching_subscribers;
+    } else if (auto* r = std::get_if<mqtt::pubrec>(&p); r && r->packet_id == id) {
+        if (r->reason_code == reason::success) r->reason_code = reason::no_matching_subscribers;
+    } else {
+        unmatched_ = id;  // not the ack of that PUBLISH yet
+    }
 }
 
 bool connection::refuse_unstored(mqtt::packet& p) {

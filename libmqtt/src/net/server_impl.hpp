@@ -141,6 +141,8 @@ private:
     /// Persistence: the journal could not store what this packet id's ack
     /// would acknowledge; refuse it (hardening S15).
     bool refuse_unstored(mqtt::packet& p);
+    /// The ack of the PUBLISH that matched no subscriber gets 0x10.
+    void mark_unmatched(mqtt::packet& p);
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
@@ -164,6 +166,9 @@ private:
     bool reading_ = false;  // a read is pending on io_
     bool auth_pending_ = false;
     std::optional<std::uint16_t> unstored_;
+    // Packet id of an inbound v5 QoS 1/2 PUBLISH that matched no subscriber,
+    // whose PUBACK/PUBREC says 0x10; 0 = none (no PUBLISH has id 0).
+    std::uint16_t unmatched_ = 0;
     // Write-ahead gate (persistence): wal_ready_ front items may be written;
     // wal_count_ more wait for the journal to reach wal_target_.
     std::size_t wal_ready_ = 0, wal_count_ = 0;
@@ -287,14 +292,28 @@ public:
     void on_connect(connection& c, const core::connect_request& req);
     /// After authentication: Will ACL check, publish ACL hook, session lookup.
     void attach_session(connection& c, const core::connect_request& req);
+    /// opts.response_information with `%c` expanded; empty when none is offered.
+    std::string response_information_for(const std::string& client_id) const;
     void on_subscribe(connection& c, const core::subscribe_request& req);
     void on_unsubscribe(connection& c, const core::unsubscribe_request& req);
+    /// What route() did with a message: the publisher's v5 ack says it.
+    enum class route_result : std::uint8_t {
+        delivered,       // handed to at least one subscribing session
+        no_subscribers,  // accepted (and retained if asked), nobody to give it to: 0x10
+        refused,         // the journal cannot be written (hardening S15): not routed, 0x80
+    };
     /// `count` is false for the broker's own $SYS messages (not client traffic).
-    /// False when the message was refused because the journal cannot be
-    /// written (hardening S15): it was not routed, its ack must say so.
-    bool route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
+    route_result route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count = true);
     /// The connection's session closed: keep it offline or drop it.
     void on_session_closed(connection& c);
+    /// Gives one routed delivery to its session (ACL read check, journal);
+    /// false when the session is gone or may not read the topic.
+    bool hand_to(core::delivery& d, const std::shared_ptr<const mqtt::publish>& msg, const core::acl* acl,
+                 publish_cache& cache, std::uint64_t& tag, core::time_point now,
+                 std::optional<core::time_point> arrived);
+    /// Session `from` ends (after its subscriptions are gone): its unfinished
+    /// shared-subscription messages go to other members of their groups.
+    void return_shared(core::session_ref from, core::server_session& ending);
 
     // Delayed Wills [MQTT-3.1.3-9] (server_wills.cpp): published when the delay
     // passes, dropped when the client reconnects to its session in time, and
@@ -346,7 +365,7 @@ private:
     void drop_session(session_record& rec);
     void expire_sessions(core::time_point now);
     bool session_expired(const session_record& rec, core::time_point now) const noexcept;
-    session_map::iterator erase_session(session_map::iterator it);
+    void erase_session(session_map::iterator it);
 };
 
 }  // namespace mqtt::net::detail

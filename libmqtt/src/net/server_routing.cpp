@@ -72,6 +72,10 @@ void server_state::attach_session(connection& c, const core::connect_request& re
             // [MQTT-3.1.2-4] clean start discards the old session.
             router.unsubscribe_all(rec.ref);
             if (persist) persist_session_end(rec);
+            if (old)
+                return_shared(rec.ref, old->session());
+            else if (rec.offline)
+                return_shared(rec.ref, *rec.offline);
         }
         rec.offline.reset();
         if (old) {
@@ -104,7 +108,24 @@ void server_state::attach_session(connection& c, const core::connect_request& re
     c.attached = true;
     MQ_LOG(log, log_level::info, "broker", req.client_id, "connected (v{}, clean {}, present {})",
            static_cast<int>(s.version()), req.clean_start, present);
-    s.accept(present, now);
+    s.accept(present, now, s.wants_response_information() ? response_information_for(req.client_id) : std::string());
+}
+
+std::string server_state::response_information_for(const std::string& client_id) const {
+    // Client ids never hold '+' or '#' (0x85), so the prefix is a valid topic
+    // name start; one above the string limit is not offered.
+    std::string out;
+    const std::string& t = opts.response_information;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '%' && i + 1 < t.size() && t[i + 1] == 'c') {
+            out += client_id;
+            ++i;
+        } else {
+            out.push_back(t[i]);
+        }
+    }
+    if (out.size() > opts.limits.max_string_length) out.clear();
+    return out;
 }
 
 void server_state::on_session_closed(connection& c) {
@@ -123,7 +144,9 @@ void server_state::on_session_closed(connection& c) {
         if (stopping) rec.journaled = false;
     }
     if (expiry == 0 || stopping) {
-        drop_session(rec);
+        const core::session_ref ref = rec.ref;
+        drop_session(rec);  // `rec` is gone
+        return_shared(ref, c.session());
         return;
     }
     // Keep the persistent state in a detached session object until it expires.
@@ -145,21 +168,26 @@ bool server_state::session_expired(const session_record& rec, core::time_point n
     return !rec.conn && rec.offline && rec.expires <= now;
 }
 
-server_state::session_map::iterator server_state::erase_session(session_map::iterator it) {
+void server_state::erase_session(session_map::iterator it) {
     // [MQTT-3.1.2-23] the session state is discarded after the expiry interval.
     if (persist) persist_session_end(it->second);
-    router.unsubscribe_all(it->second.ref);
-    by_ref.erase(it->second.ref);
-    return sessions.erase(it);
+    const core::session_ref ref = it->second.ref;
+    router.unsubscribe_all(ref);
+    by_ref.erase(ref);
+    auto ending = std::move(it->second.offline);
+    sessions.erase(it);
+    if (ending) return_shared(ref, *ending);
 }
 
 void server_state::expire_sessions(core::time_point now) {
-    for (auto it = sessions.begin(); it != sessions.end();) {
-        if (session_expired(it->second, now)) {
-            it = erase_session(it);
-        } else {
-            ++it;
-        }
+    // Ids first: handing an ended session's shared messages to other members
+    // runs their connections, which may end sessions and move iterators.
+    std::vector<std::string> ended;
+    for (const auto& [id, rec] : sessions)
+        if (session_expired(rec, now)) ended.push_back(id);
+    for (const auto& id : ended) {
+        const auto it = sessions.find(id);
+        if (it != sessions.end() && session_expired(it->second, now)) erase_session(it);
     }
 }
 
@@ -286,7 +314,8 @@ void server_state::on_unsubscribe(connection& c, const core::unsubscribe_request
     c.session().complete_unsubscribe(req.packet_id, std::move(codes));
 }
 
-bool server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg, bool count) {
+server_state::route_result server_state::route(core::session_ref from, const std::shared_ptr<const mqtt::publish>& msg,
+                                               bool count) {
     if (persist && persist->failing() && (msg->retain || msg->level != qos::at_most_once) && count) {
         // hardening S15: what cannot be stored is not accepted (the caller
         // answers 0x80, or closes a 3.1.1 connection); QoS 0 still flows.
@@ -295,7 +324,7 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
             last_refusal_log = now;
             MQ_LOG(log, log_level::error, "persist", "", "journal not writable: PUBLISH to {} refused", msg->topic);
         }
-        return false;
+        return route_result::refused;
     }
     if (count) received.fetch_add(1, std::memory_order_relaxed);
     if (msg->retain) {
@@ -317,37 +346,68 @@ bool server_state::route(core::session_ref from, const std::shared_ptr<const mqt
     std::uint64_t tag = 0;  // the message's journal identity, once a journaled session takes it
     const auto now = core::clock::now();
     const auto files = auth.get();
-    const core::acl* acl = files->acl.get();
-    for (auto& d : ds) {
-        auto rit = by_ref.find(d.session);
-        if (rit == by_ref.end()) continue;
-        session_record& rec = *rit->second;
-        // Read access on every delivery, so an ACL reload applies at once (hardening J07).
-        if (acl && !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt,
-                                   rec.client_id},
-                                  msg->topic))
-            continue;
-        // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
-        const bool retain = msg->retain && d.retain_as_published;
-        // [MQTT-4.3.2-2] [MQTT-4.3.3-2] a QoS 1/2 message for a persistent
-        // session is journaled before the publisher's ack can go out.
-        const std::uint64_t my_tag =
-            persist && rec.journaled ? persist_delivery(rec, msg, tag, d.level, retain, d.subscription_ids) : 0;
-        if (rec.conn) {
-            if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now, std::nullopt,
-                                            my_tag))
-                sent.fetch_add(1, std::memory_order_relaxed);
-            rec.conn->apply_actions(&cache);  // counts drops
-            update_congestion(*rec.conn);
-        } else if (rec.offline) {
-            rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now, std::nullopt, my_tag);
-            note_drops(rec.client_id, rec.offline->take_drops());
-            if (my_tag != 0) persist_events(rec.client_id, *rec.offline);
-        }
-    }
+    // A subscriber counts once the message is handed to its session, even if
+    // the session then drops it (queue policy, packet size): it matched.
+    bool matched = false;
+    for (auto& d : ds) matched = hand_to(d, msg, files->acl.get(), cache, tag, now, std::nullopt) || matched;
     ds.clear();
     if (deliveries.capacity() < ds.capacity()) deliveries.swap(ds);
+    return matched ? route_result::delivered : route_result::no_subscribers;
+}
+
+bool server_state::hand_to(core::delivery& d, const std::shared_ptr<const mqtt::publish>& msg, const core::acl* acl,
+                           publish_cache& cache, std::uint64_t& tag, core::time_point now,
+                           std::optional<core::time_point> arrived) {
+    auto rit = by_ref.find(d.session);
+    if (rit == by_ref.end()) return false;
+    session_record& rec = *rit->second;
+    // Read access on every delivery, so an ACL reload applies at once (hardening J07).
+    if (acl &&
+        !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt, rec.client_id},
+                       msg->topic))
+        return false;
+    // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
+    const bool retain = msg->retain && d.retain_as_published;
+    // [MQTT-4.3.2-2] [MQTT-4.3.3-2] a QoS 1/2 message for a persistent
+    // session is journaled before the publisher's ack can go out.
+    const std::uint64_t my_tag =
+        persist && rec.journaled ? persist_delivery(rec, msg, tag, d.level, retain, d.subscription_ids) : 0;
+    if (rec.conn) {
+        if (rec.conn->session().deliver(msg, d.level, retain, std::move(d.subscription_ids), now, arrived, my_tag,
+                                        std::move(d.share)))
+            sent.fetch_add(1, std::memory_order_relaxed);
+        rec.conn->apply_actions(&cache);  // counts drops
+        update_congestion(*rec.conn);
+    } else if (rec.offline) {
+        rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now, arrived, my_tag,
+                             std::move(d.share));
+        note_drops(rec.client_id, rec.offline->take_drops());
+        if (my_tag != 0) persist_events(rec.client_id, *rec.offline);
+    }
     return true;
+}
+
+void server_state::return_shared(core::session_ref from, core::server_session& ending) {
+    // Spec 4.8.2: what a shared subscription gave a member whose session ends
+    // unfinished goes to another member of the group, in the order it was owed.
+    // A member whose session outlives its connection keeps its messages until
+    // then (the spec lets the Server wait for it) and gets them again with DUP.
+    auto items = ending.take_shared_unfinished();
+    (void)ending.take_events();  // the ending session's journal record goes as a whole
+    if (items.empty() || stopping) return;
+    const auto now = core::clock::now();
+    const auto files = auth.get();
+    for (auto& it : items) {
+        auto d = router.pick_shared(*it.share, from, it.msg->level);
+        if (!d) {
+            MQ_LOG(log, log_level::debug, "broker", "", "no other member of {} for a message on {}", *it.share,
+                   it.msg->topic);
+            continue;
+        }
+        publish_cache cache;
+        std::uint64_t tag = 0;
+        (void)hand_to(*d, it.msg, files->acl.get(), cache, tag, now, it.received);
+    }
 }
 
 }  // namespace mqtt::net::detail

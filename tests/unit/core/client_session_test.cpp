@@ -182,6 +182,20 @@ TEST_CASE("MQTT-4.3.3 QoS 2 outgoing PUBLISH PUBREC PUBREL PUBCOMP") {
     CHECK(s.inflight() == 0);
 }
 
+TEST_CASE("sec-3.5.2.1 PUBREC 0x10 No matching subscribers is the QoS 2 result once PUBCOMP arrives") {
+    auto s = connected_v5();
+    std::error_code ec;
+    CHECK(s.publish(make_publish("a", qos::exactly_once, "x"), at(1), ec) == 1);
+    (void)s.take_actions();
+    run_table(s, {
+        // Below 0x80: the flow goes on with PUBREL [MQTT-4.3.3-4].
+        {mqtt::pubrec{1, reason::no_matching_subscribers, {}}, 2,
+         {send_action{mqtt::pubrel{1, reason::success, {}}}}},
+        {mqtt::pubcomp{1, reason::success, {}}, 3, {completed_action{1, reason::no_matching_subscribers, {}}}},
+    });
+    CHECK(s.inflight() == 0);
+}
+
 TEST_CASE("MQTT-4.3.3-4 a failing PUBREC completes the QoS 2 publish without PUBREL") {
     auto s = connected_v5();
     std::error_code ec;

@@ -445,3 +445,21 @@ TEST_CASE("property: route equals brute force over the subscription list (seed 4
         CHECK(r.node_count() == 0);
     }
 }
+
+TEST_CASE("sec-4.8.2 pick_shared: another member's options and the group's filter string") {
+    router r;
+    r.subscribe(1, "$share/g/t/+", opts(qos::exactly_once));
+    r.subscribe(2, "$share/g/t/+", opts(qos::at_least_once, false, 9));
+    const auto d = r.pick_shared("$share/g/t/+", 1, qos::exactly_once);
+    REQUIRE(d);
+    CHECK(d->session == 2);
+    CHECK(d->level == qos::at_least_once);  // [MQTT-4.8.2-3] that member's granted QoS
+    CHECK(d->subscription_ids == std::vector<std::uint32_t>{9});
+    REQUIRE(d->share);
+    CHECK(*d->share == "$share/g/t/+");
+    // route() hands out the same string, so a member's session can give a message back.
+    std::vector<delivery> ds;
+    r.route("t/x", 0, qos::at_least_once, ds);
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].share == d->share);
+}

@@ -397,3 +397,23 @@ TEST_CASE("D09 MQTT-3.3.1-9 server_session: retained on SUBSCRIBE wait in a back
     CHECK(order[10] == "live");
     CHECK(s.retained_backlog() == 0);
 }
+
+TEST_CASE("sec-4.8.2 MQTT-4.8.2-5 take_shared_unfinished: queued and QoS 1 in flight, not QoS 2 in flight") {
+    server_session_config cfg;
+    cfg.max_inflight = 2;
+    auto s = connected(cfg);
+    const auto share = std::make_shared<const std::string>("$share/g/t");
+    auto q2 = std::make_shared<const mqtt::publish>(make_pub("t", qos::exactly_once, 0, "two"));
+    CHECK(s.deliver(q2, qos::exactly_once, false, {}, at(1), std::nullopt, 0, share));     // in flight
+    CHECK(s.deliver(shared_pub("t", "one"), qos::at_least_once, false, {}, at(1), std::nullopt, 0, share));
+    CHECK(s.deliver(shared_pub("t", "queued"), qos::at_least_once, false, {}, at(1), std::nullopt, 0, share));
+    CHECK(s.deliver(shared_pub("t", "mine"), qos::at_least_once, false, {}, at(1)));  // not shared: stays
+    (void)s.take_actions();
+    const auto back = s.take_shared_unfinished();
+    REQUIRE(back.size() == 2);
+    CHECK(std::string(back[0].msg->payload.begin(), back[0].msg->payload.end()) == "one");
+    CHECK(std::string(back[1].msg->payload.begin(), back[1].msg->payload.end()) == "queued");
+    CHECK(back[0].share == share);
+    CHECK(s.inflight() == 1);  // the QoS 2 one
+    CHECK(s.queued() == 1);    // "mine"
+}

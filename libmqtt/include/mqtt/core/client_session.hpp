@@ -152,6 +152,9 @@ private:
     struct outgoing {
         mqtt::publish msg;  // kept for DUP resend
         out_state st = out_state::awaiting_puback;
+        // QoS 2: a non-failing PUBREC code other than Success (0x10 No matching
+        // subscribers), reported when the PUBCOMP completes the flow.
+        reason rec_reason = reason::success;
         std::uint64_t seq = 0;  // send order, for resend in order [MQTT-4.6.0-1]
     };
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -30,6 +31,9 @@ struct delivery {
     bool retain_as_published = false;    // any matching sub asked for it
     std::vector<std::uint32_t> subscription_ids;  // of every matching sub [MQTT-3.3.4-3]
     bool shared = false;                 // chosen from a shared group
+    /// Shared: the `$share/{group}/{filter}` it came through, one string per
+    /// group, so a member's session can hand it back (spec 4.8.2).
+    std::shared_ptr<const std::string> share;
 };
 
 struct subscribe_result {
@@ -72,6 +76,9 @@ public:
     /// A shared group member left: another member must take its unacked messages.
     /// Returns a member of `$share/group/filter` other than `excluded`, if any.
     std::optional<session_ref> pick_shared_member(std::string_view shared_filter, session_ref excluded);
+    /// The same choice as a delivery of a message published at `level`: that
+    /// member's granted QoS, identifier and Retain As Published, `share` set.
+    std::optional<delivery> pick_shared(std::string_view shared_filter, session_ref excluded, qos level);
 
     /// Subscriptions (shared ones included) over all sessions.
     std::size_t subscription_count() const noexcept;

@@ -158,6 +158,14 @@ struct stored_outbound {
     std::optional<time_point> received;
 };
 
+/// A message a shared subscription handed this session, given back when the
+/// session ends unfinished (take_shared_unfinished()).
+struct shared_return {
+    std::shared_ptr<const mqtt::publish> msg;
+    std::shared_ptr<const std::string> share;  // "$share/{group}/{filter}"
+    std::optional<time_point> received;
+};
+
 using server_action = std::variant<send_packet, send_publish, route_publish, connect_request,
                                    subscribe_request, unsubscribe_request, close_connection>;
 
@@ -179,7 +187,11 @@ public:
 
     /// Answers connect_request: CONNACK success (with `session_present`), then
     /// in-flight messages again with DUP, then queued ones as the window allows.
-    void accept(bool session_present, time_point now);
+    /// `response_information` goes in a v5 CONNACK only when the CONNECT had
+    /// Request Response Information 1 and it is not empty [MQTT-3.1.2-28].
+    void accept(bool session_present, time_point now, std::string_view response_information = {});
+    /// The v5 CONNECT asked for Response Information (3.1.2.11.6).
+    bool wants_response_information() const noexcept { return request_response_info_; }
     /// Answers connect_request with a refusal (CONNACK code, then close).
     void reject(reason why);
     /// Takes the persistent state (in-flight, queue, inbound QoS 2 ids) of the
@@ -204,9 +216,20 @@ public:
     ///
     /// `tag` (non-zero) names the message in the persistence journal: the
     /// session reports what happens to it as session_event when journaled.
+    ///
+    /// `share` (non-null) is the shared subscription the message came through,
+    /// so take_shared_unfinished() can give it back.
     bool deliver(std::shared_ptr<const mqtt::publish> msg, qos level, bool retain,
                  std::vector<std::uint32_t> subscription_ids, time_point now,
-                 std::optional<time_point> received = std::nullopt, std::uint64_t tag = 0);
+                 std::optional<time_point> received = std::nullopt, std::uint64_t tag = 0,
+                 std::shared_ptr<const std::string> share = nullptr);
+
+    /// The session ends: removes and returns what shared subscriptions handed
+    /// it and it has not finished, for another member (spec 4.8.2): queued
+    /// messages (never sent), and QoS 1 in flight (the Server "SHOULD send the
+    /// Application Message to another Client"). QoS 2 in flight stays and ends
+    /// with the session [MQTT-4.8.2-5]: the client may already have it.
+    std::vector<shared_return> take_shared_unfinished();
 
     /// Like deliver(), for the retained messages a SUBSCRIBE matches [MQTT-3.3.1-9]:
     /// QoS 1/2 ones wait in a backlog that max_queued does not limit (it holds
@@ -287,6 +310,7 @@ private:
         bool released = false;  // QoS 2: PUBREC received, PUBREL sent
         std::optional<time_point> received;  // set when the message has an expiry interval
         std::uint64_t tag = 0;               // persistence journal identity, 0 = none
+        std::shared_ptr<const std::string> share;  // shared subscription it came through
     };
 
     void handle_connect(mqtt::connect& c, time_point now);
@@ -300,7 +324,8 @@ private:
     void close_with(reason why, bool send_disconnect, bool publish_will);
     bool deliver_into(lazy_deque<outbound>& waiting, bool bounded, std::shared_ptr<const mqtt::publish> msg,
                       qos level, bool retain, std::vector<std::uint32_t> subscription_ids, time_point now,
-                      std::optional<time_point> received, std::uint64_t tag);
+                      std::optional<time_point> received, std::uint64_t tag,
+                      std::shared_ptr<const std::string> share);
     void send_outbound(const outbound& o, bool dup);
     /// Forwarded copy with the remaining expiry, or nullptr when expired.
     std::shared_ptr<const mqtt::publish> with_remaining_expiry(const std::shared_ptr<const mqtt::publish>& msg,
@@ -323,6 +348,7 @@ private:
     protocol_version version_ = protocol_version::v5;
     std::string client_id_;
     bool assigned_id_ = false;
+    bool request_response_info_ = false;
     std::uint16_t keep_alive_ = 0;
     bool keep_alive_lowered_ = false;
     std::uint32_t session_expiry_ = 0;

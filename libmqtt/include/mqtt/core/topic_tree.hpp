@@ -56,6 +56,7 @@ struct shared_group {
     std::string name;
     std::vector<subscriber> members;  // sorted by session
     std::size_t next = 0;             // next member to pick, < members.size()
+    std::shared_ptr<const std::string> filter;  // "$share/{name}/{filter}", for delivery::share
 };
 
 struct topic_node {

@@ -80,6 +80,11 @@ struct server_options {
     std::string password_file;  // core::password_file format; empty = none
     std::string acl_file;       // core::acl format; empty = everything allowed
     std::chrono::milliseconds sys_interval{10'000};  // 0 disables $SYS
+    /// Response Information for a v5 CONNECT with Request Response
+    /// Information 1 (3.2.2.3.15): a topic prefix for the client's responses,
+    /// `%c` = its client id. The default, under `$`, is not matched by `#`
+    /// [MQTT-4.7.2-1]. Empty: never sent.
+    std::string response_information = "$response/%c/";
     /// Install SIGINT/SIGTERM handlers in start(): a signal calls stop(shutdown_timeout);
     /// and SIGHUP, which calls reload().
     bool handle_signals = false;
