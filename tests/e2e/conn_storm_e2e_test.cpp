@@ -43,20 +43,6 @@ int fd_count_of(pid_t pid) {
     return n;
 }
 
-long vm_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    while (status >> key) {
-        if (key == "VmRSS:") {
-            long kib = 0;
-            status >> kib;
-            return kib;
-        }
-        status.ignore(4096, '\n');
-    }
-    return -1;
-}
-
 bool fds_back_to(pid_t pid, int baseline, std::chrono::milliseconds bound) {
     const auto deadline = steady_clock::now() + bound;
     while (fd_count_of(pid) > baseline) {
@@ -143,7 +129,7 @@ TEST_CASE(
     REQUIRE(by.subscribe("by/e", mqtt::qos::at_least_once));
     REQUIRE(round_trip(by, "before", 1));
     const int fd_baseline = fd_count_of(broker.pid());
-    const long rss_before = vm_rss_kib(broker.pid());
+    const long rss_before = vm_rss_kib(broker.pid()).value_or(-1);
 
     enum class st { connecting, sent, done, failed };
     std::vector<int> fds(storm, -1);
@@ -207,7 +193,7 @@ TEST_CASE(
     }
     const auto connect_ms = ms_since(t0);
     const int fd_held = fd_count_of(broker.pid());
-    const long rss_held = vm_rss_kib(broker.pid());
+    const long rss_held = vm_rss_kib(broker.pid()).value_or(-1);
     MESSAGE("S07-lite: ", done, " of ", storm, " idle connections CONNACKed in ", connect_ms, " ms (", failed,
             " failed); broker fds ", fd_baseline, " -> ", fd_held, ", VmRSS ", rss_before, " -> ", rss_held,
             " KiB (", storm > 0 ? (rss_held - rss_before) * 1024 / storm : 0, " B per connection)");

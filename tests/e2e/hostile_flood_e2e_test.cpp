@@ -29,20 +29,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// VmRSS of `pid` in KiB, nullopt once it is gone.
-std::optional<long> vm_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    while (status >> key) {
-        if (key == "VmRSS:") {
-            long kib = 0;
-            status >> kib;
-            return kib;
-        }
-        status.ignore(4096, '\n');
-    }
-    return std::nullopt;
-}
 
 struct slow_run {
     int exit_code = -1;

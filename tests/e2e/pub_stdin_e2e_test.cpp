@@ -53,19 +53,6 @@ json summary_of(const std::string& path) {
     return text.empty() ? json() : json::parse(text);
 }
 
-std::optional<long> vm_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    while (status >> key) {
-        if (key == "VmRSS:") {
-            long kib = 0;
-            status >> kib;
-            return kib;
-        }
-        status.ignore(4096, '\n');
-    }
-    return std::nullopt;
-}
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -189,6 +190,20 @@ process_result run_process_io(std::vector<std::string> argv, std::string_view in
     p.write_stdin(input);
     p.close_stdin();
     return p.wait(timeout);
+}
+
+std::optional<long> vm_rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            long kib = 0;
+            status >> kib;
+            return kib;
+        }
+        status.ignore(4096, '\n');
+    }
+    return std::nullopt;
 }
 
 }  // namespace mq::test

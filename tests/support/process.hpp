@@ -65,4 +65,8 @@ process_result run_process_io(std::vector<std::string> argv, std::string_view in
                               std::chrono::milliseconds timeout,
                               std::vector<std::pair<std::string, std::string>> env = {});
 
+/// VmRSS of process `pid` in KiB (/proc/PID/status), nullopt once it is gone:
+/// the memory-bound checks of the e2e tests.
+std::optional<long> vm_rss_kib(pid_t pid);
+
 }  // namespace mq::test

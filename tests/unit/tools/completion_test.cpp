@@ -41,7 +41,10 @@ TEST_CASE("committed shell completions are current") {
     CLI::App app;
     mq::tools::build_root_app(app);
     const std::string dir = std::string(MQ_SOURCE_DIR) + "/completions/";
-    for (const auto& [shell, file] : {std::pair{"bash", "mq.bash"}, {"zsh", "_mq"}, {"fish", "mq.fish"}}) {
+    // std::string, not const char*: doctest prints a captured char pointer as an address.
+    for (const auto& [shell, file] : {std::pair<std::string, std::string>{"bash", "mq.bash"},
+                                      {"zsh", "_mq"},
+                                      {"fish", "mq.fish"}}) {
         CAPTURE(file);
         const std::string committed = read_file(dir + file);
         REQUIRE_FALSE(committed.empty());
