@@ -35,7 +35,8 @@ MQ=${MQ:-}
 for c in build/demo/tools/mq build/release/tools/mq; do [ -z "$MQ" ] && [ -x "$c" ] && MQ=$c; done
 [ -x "${MQ:-}" ] || { echo "soak.sh: mq binary not found (set MQ=...)" >&2; exit 66; }
 
-ulimit -n $((clients * 2 + 1024)) 2>/dev/null || { echo "soak.sh: cannot raise the descriptor limit" >&2; exit 69; }
+# Per process: the broker and the generator each hold one end of every connection.
+ulimit -n $((clients + 1024)) 2>/dev/null || { echo "soak.sh: cannot raise the descriptor limit" >&2; exit 69; }
 work=$(mktemp -d)
 pids=()
 cleanup() {
