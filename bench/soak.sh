@@ -7,7 +7,8 @@
 # nothing.
 #
 # Usage: bench/soak.sh [-c CLIENTS] [-d DURATION_S] [-r RATE] [-i INTERVAL_S] [-o CSV]
-#   -c  idle connections held for the whole run (default 10000)
+#   -c  connections in all: CLIENTS - 2 idle ones held for the whole run, plus the
+#       stream's publisher and subscriber (default 10000)
 #   -d  seconds of QoS 1 stream once every connection is up (default 600)
 #   -r  QoS 1 messages per second, open loop (default 2000)
 #   -i  seconds between samples (default 10)
@@ -59,12 +60,15 @@ fds() { find "/proc/$broker/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # Idle connections, held past the end of the stream.
 hold=$((duration + 60))
-"$MQ" bench conn -h 127.0.0.1 -p "$port" --clients "$clients" --connect-rate 2000 \
+# The stream's publisher and subscriber are two of the CLIENTS connections (the
+# broker keeps at most 10,000 sessions by default).
+idle=$((clients - 2))
+"$MQ" bench conn -h 127.0.0.1 -p "$port" --clients "$idle" --connect-rate 2000 \
     --hold "${hold}s" --json >"$work/conn.json" 2>"$work/conn.log" &
 conn=$!
 pids+=("$conn")
 ramp=$((clients / 2000 + 10))
-echo "soak: $clients connections (ramp ${ramp}s), then ${duration}s of QoS 1 at $rate msg/s; broker pid $broker"
+echo "soak: $idle idle + 2 streaming connections (ramp ${ramp}s), then ${duration}s of QoS 1 at $rate msg/s; broker pid $broker"
 sleep "$ramp"
 fds_idle=$(fds)  # the idle connections alone, compared with the count after the stream
 
@@ -86,6 +90,10 @@ while kill -0 "$e2e" 2>/dev/null; do
 done
 e2e_rc=0
 wait "$e2e" || e2e_rc=$?
+if [ "$e2e_rc" != 0 ] || [ ! -s "$work/e2e.json" ]; then
+    echo "soak.sh: the QoS 1 stream exited $e2e_rc:" >&2
+    cat "$work/e2e.log" >&2
+fi
 sleep 1
 rss1=$(rss_kb) fds1=$(fds)
 kill "$conn" 2>/dev/null || true
