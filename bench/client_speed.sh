@@ -61,11 +61,35 @@ PY
 now() { date +%s%N; }
 rate() { python3 -c "import sys; print(f'{$1 / (($3 - $2) / 1e9):,.0f}')"; }
 
-echo "1. publish $LINES lines of ~100-byte JSON at QoS 0 to $BROKER on 127.0.0.1:$port (msg/s)"
+# timed INPUT CMD...: runs CMD with stdin from INPUT and prints "WALL_NS CPU_US", the
+# wall time and the child's user + system CPU time. The CPU time per message is
+# what a client costs whether or not the broker is the bottleneck: when the broker
+# absorbs fewer messages than both clients can send, the rates are the broker's
+# and only the CPU figures compare the clients.
+timed() {
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t0 = time.monotonic_ns()
+with open(sys.argv[1], "rb") as f:
+    rc = subprocess.call(sys.argv[2:], stdin=f)
+t1 = time.monotonic_ns()
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(t1 - t0, int((ru.ru_utime + ru.ru_stime) * 1e6), rc)
+PY
+}
+
+echo "1. publish $LINES lines of ~100-byte JSON at QoS 0 to $BROKER on 127.0.0.1:$port"
+echo "   (msg/s; client CPU time in us per message, user + system)"
 for r in $(seq "$ROUNDS"); do
-    t0=$(now); "$MQ" pub -h 127.0.0.1 -p "$port" --ndjson <"$tmp/lines.ndjson"; t1=$(now)
-    t2=$(now); mosquitto_pub -h 127.0.0.1 -p "$port" -t speed/raw -l <"$tmp/lines.txt"; t3=$(now)
-    echo "   round $r: mq pub --ndjson $(rate "$LINES" "$t0" "$t1")   mosquitto_pub -l $(rate "$LINES" "$t2" "$t3")"
+    read -r w1 c1 rc1 < <(timed "$tmp/lines.ndjson" "$MQ" pub -h 127.0.0.1 -p "$port" --ndjson)
+    read -r w2 c2 rc2 < <(timed "$tmp/lines.txt" mosquitto_pub -h 127.0.0.1 -p "$port" -t speed/raw -l)
+    [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || echo "   (exit codes: mq $rc1, mosquitto_pub $rc2)"
+    python3 -c "
+n = $LINES
+r1, r2 = n / ($w1 / 1e9), n / ($w2 / 1e9)
+u1, u2 = $c1 / n, $c2 / n
+print(f'   round $r: mq pub --ndjson {r1:,.0f} msg/s {u1:.2f} us/msg   '
+      f'mosquitto_pub -l {r2:,.0f} msg/s {u2:.2f} us/msg   rate x{r1 / r2:.2f}, CPU x{u2 / u1:.2f} less')"
 done
 
 echo "2. mq sub --json to a file at QoS 0, fed by mq pub --ndjson ($LINES messages)"
