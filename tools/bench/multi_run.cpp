@@ -3,11 +3,12 @@
 #include "bench/multi_run.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/duration.hpp"
 
 namespace mq::tools::bench {
 
@@ -104,9 +105,10 @@ std::optional<std::vector<double>> parse_rate_list(std::string_view text, std::s
         const auto comma = text.find(',', pos);
         const auto item = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
         pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
-        std::uint64_t v = 0;
-        const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-        if (item.empty() || ec != std::errc{} || ptr != item.data() + item.size() || v < 1 || v > 100'000'000) {
+        // The count syntax of a single --rate (5000, 5k).
+        const auto n = parse_count(item);
+        const std::uint64_t v = n.value_or(0);
+        if (!n || v < 1 || v > 100'000'000) {
             err = fmt::format("--rate: '{}' in the sweep is not a rate in 1..100000000 msg/s (max is not "
                               "allowed in a sweep)",
                               item);

@@ -71,7 +71,8 @@ TEST_CASE("sweep rate lists: increasing counts, at least two, no max") {
     const auto r = parse_rate_list("1000,5000,20000", err);
     REQUIRE(r.has_value());
     CHECK(*r == std::vector<double>{1000, 5000, 20000});
-    for (const char* bad : {"1000", "1000,", ",1000", "1000,max", "5000,1000", "1000,1000", "0,10", "1e3,2e3",
+    CHECK(*parse_rate_list("1k,5k", err) == std::vector<double>{1000, 5000});
+    for (const char* bad : {"1000", "1000,", ",1000", "1000,max", "5000,1000", "1000,1000", "0,10", "1x,2x",
                             "1000,200000000"}) {
         CAPTURE(bad);
         CHECK_FALSE(parse_rate_list(bad, err).has_value());
