@@ -130,6 +130,8 @@ std::optional<std::vector<double>> parse_rate_list(std::string_view text, std::s
 std::optional<std::size_t> find_knee(const std::vector<json>& steps, std::string& why) {
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const json& s = steps[i];
+        // SIGINT cut this step short: its figures say nothing about the rate.
+        if (s.value("interrupted", false)) continue;
         if (!s.value("valid", false)) {
             why = "invalid";
             for (const auto& r : s.value("invalid_reasons", json::array())) why += ": " + r.get<std::string>();

@@ -50,6 +50,10 @@ TEST_CASE("sweep knee: the first step that is invalid or delivers less than it o
     REQUIRE(k.has_value());
     CHECK(*k == 1);
     CHECK(why == "invalid: generator was CPU-bound");
+    // A step cut short by SIGINT is not a knee.
+    json cut = step(5000, false, 0.3);
+    cut["interrupted"] = true;
+    CHECK_FALSE(find_knee({step(1000, true, 1.0), cut}, why).has_value());
     // `pub` has no subscribers here: validity alone decides.
     CHECK_FALSE(find_knee({step(1000, true, nullptr), step(2000, true, nullptr)}, why).has_value());
 
