@@ -24,11 +24,14 @@
 #
 # Both brokers get the same settings: loopback listener, anonymous access, no
 # persistence, TCP_NODELAY, outbound window 32 and queue 1000 (mq broker's defaults).
-# Each run starts a fresh broker, which is stopped by PID afterwards. Broker CPU
-# comes from /proc/PID/stat over the measurement window (`--broker-pid`).
+# Per scenario both brokers are started fresh and one `mq bench --compare` runs the
+# pairs (A mosquitto, B mq broker; bench-method §13, §8.2); `conn` scenarios instead
+# start a fresh broker for every run (RSS is not returned after clients leave).
+# Brokers are stopped by PID. Broker CPU comes from /proc/PID/stat over the
+# measurement window (`--broker-pid`, `--compare-pid`).
 #
 # Output: per scenario and metric the median (min-max) of each broker and the
-# ratio mq/mosquitto. For rates, a ratio above 1 favours mq; for CPU per message
+# ratio mq/mosquitto (the median of the per-pair ratios where --compare ran). For rates, a ratio above 1 favours mq; for CPU per message
 # and latency, a ratio below 1 does. Rates are only comparable together with the
 # delivered ratio, which is printed too.
 set -euo pipefail
@@ -63,9 +66,9 @@ command -v python3 >/dev/null || { echo "compare.sh: python3 is needed" >&2; exi
 work=$(mktemp -d)
 [ -n "$outdir" ] || outdir=$work/runs
 mkdir -p "$outdir"
-broker_pid=""
+broker_pid="" mq_pid="" mosq_pid=""
 cleanup() {
-    if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+    for p in $broker_pid $mq_pid $mosq_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -111,9 +114,12 @@ CONF
     wait_port "$port"
 }
 
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 stop_broker() {
-    kill "$broker_pid" 2>/dev/null || true
-    wait "$broker_pid" 2>/dev/null || true
+    stop_pid "$broker_pid"
     broker_pid=""
 }
 
@@ -132,8 +138,27 @@ run_one() {  # broker scenario_index pair
     stop_broker
 }
 
+compare_one() {  # scenario_index: both brokers up, the pairs in one mq bench --compare
+    local idx=$1
+    start_mosquitto; mosq_pid=$broker_pid; local mosq_port=$port
+    start_mq; mq_pid=$broker_pid; local mq_port=$port
+    broker_pid=""
+    # shellcheck disable=SC2086  # the scenario string is word-split on purpose
+    if ! "${gen_cpu[@]}" "$MQ" bench ${scenarios[$idx]} -h 127.0.0.1 -p "$mosq_port" --broker-pid "$mosq_pid" \
+            --compare "mqtt://127.0.0.1:$mq_port" --compare-pid "$mq_pid" --pairs "$pairs" \
+            --warmup "$warmup" --duration "$duration" --json >"$outdir/s${idx}-compare.json" 2>"$work/bench.err"; then
+        echo "compare.sh: bench failed for '${scenarios[$idx]}':" >&2
+        cat "$work/bench.err" >&2
+    fi
+    stop_pid "$mq_pid"; stop_pid "$mosq_pid"; mq_pid="" mosq_pid=""
+}
+
 for idx in "${!scenarios[@]}"; do
     echo "== ${scenarios[$idx]}" >&2
+    case ${scenarios[$idx]} in
+        conn*) ;;
+        *) compare_one "$idx"; continue ;;
+    esac
     for pair in $(seq "$pairs"); do
         # Random order in the first pair, then alternate, so drift hits both brokers alike.
         if [ "$pair" = 1 ]; then first=$((RANDOM % 2)); else first=$((1 - first)); fi
@@ -160,6 +185,18 @@ metrics = [("delivered msg/s", "rates/delivered"), ("delivered ratio", "rates/de
            ("p50 us", "latency_us/intended/p50"), ("p99 us", "latency_us/intended/p99"),
            ("conn/s", "connect/rate"), ("broker B/conn", "connect/broker_bytes_per_conn")]
 
+def load_compare(idx):
+    """The kept runs of a `mq bench --compare` file (A mosquitto, B mq) and its metrics."""
+    try:
+        with open(os.path.join(outdir, f"s{idx}-compare.json")) as fh:
+            c = json.load(fh)
+    except (ValueError, OSError):
+        return None
+    runs = c.get("runs", [])
+    kept = {"mosquitto": [runs[p["a"]]["summary"] for p in c.get("pair_runs", [])],
+            "mq": [runs[p["b"]]["summary"] for p in c.get("pair_runs", [])]}
+    return kept, c.get("metrics", {}), c.get("noisy", False)
+
 def load(idx, broker):
     out = []
     for f in sorted(os.listdir(outdir)):
@@ -181,17 +218,23 @@ def cell(vals):
 
 print(f"{'scenario':<34} {'metric':<18} {'mq broker':>24} {'mosquitto':>24} {'mq/mosq':>8}")
 for idx, s in enumerate(scen):
-    runs = {b: load(idx, b) for b in ("mq", "mosquitto")}
+    cmp = load_compare(idx)
+    runs, cmp_metrics, noisy = cmp if cmp else ({b: load(idx, b) for b in ("mq", "mosquitto")}, {}, False)
     for label, path in metrics:
         a = [v for v in (get(r, path) for r in runs["mq"]) if v is not None]
         b = [v for v in (get(r, path) for r in runs["mosquitto"]) if v is not None]
         if not a and not b or all(v == 0 for v in a + b):
             continue
         ratio = "-"
-        if a and b and statistics.median(b) != 0:
+        per_pair = (cmp_metrics.get(path.replace("/", "."), {}).get("ratio") or {}).get("median")
+        if per_pair is not None:
+            ratio = f"{per_pair:.2f}"
+        elif a and b and statistics.median(b) != 0:
             ratio = f"{statistics.median(a) / statistics.median(b):.2f}"
         print(f"{s:<34} {label:<18} {cell(a):>24} {cell(b):>24} {ratio:>8}")
     invalid = [r.get("invalid_reasons") for rs in runs.values() for r in rs if not r.get("valid", True)]
     if invalid:
         print(f"{'':<34} note: {len(invalid)} run(s) invalid, e.g. {invalid[0]}")
+    if noisy:
+        print(f"{'':<34} note: noisy (other load on the machine during a kept run)")
 PY

@@ -17,6 +17,7 @@
 #include "bench/fail_if.hpp"
 #include "bench/html_report.hpp"
 #include "bench/merge.hpp"
+#include "bench/multi_run.hpp"
 #include "bench/resources.hpp"
 #include "bench/scenario.hpp"
 #include "bench/series.hpp"
@@ -26,6 +27,7 @@
 #include "common/exit_codes.hpp"
 #include "common/globals.hpp"
 #include "common/stdio.hpp"
+#include "common/url.hpp"
 
 namespace mq::tools {
 
@@ -54,6 +56,10 @@ struct bench_cli {
     std::string output = "-";  // bench report: -o FILE
     std::vector<std::string> fail_if;
     int broker_pid = 0;
+    std::string compare;      // --compare URL_B
+    int compare_pid = 0;      // --compare-pid PID_B
+    std::string pairs;        // --pairs N (3)
+    std::string require_idle;  // --require-idle PCT
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -78,6 +84,18 @@ std::chrono::nanoseconds duration_arg(const std::string& name, const std::string
     return *d;
 }
 
+// The URL of the report: scheme, host, port and the WebSocket path.
+std::string url_text(const bench_config& c) {
+    using mqtt::net::transport_kind;
+    const char* scheme = c.transport == transport_kind::tls   ? "mqtts"
+                         : c.transport == transport_kind::ws  ? "ws"
+                         : c.transport == transport_kind::wss ? "wss"
+                                                              : "mqtt";
+    const bool v6 = c.host.find(':') != std::string::npos;
+    const bool ws = c.transport == transport_kind::ws || c.transport == transport_kind::wss;
+    return fmt::format("{}://{}:{}{}", scheme, v6 ? "[" + c.host + "]" : c.host, c.port, ws ? c.ws_path : "");
+}
+
 // The target, transport and credentials from the shared connection options (§2).
 void apply_connection(const resolved_connection& rc, bench_config& c) {
     const auto& cl = rc.client;
@@ -93,14 +111,7 @@ void apply_connection(const resolved_connection& rc, bench_config& c) {
     c.username = cl.connect.username;
     c.keep_alive = cl.connect.keep_alive;
     if (cl.connect.password) c.password = std::string(cl.connect.password->begin(), cl.connect.password->end());
-    using mqtt::net::transport_kind;
-    const char* scheme = cl.transport == transport_kind::tls   ? "mqtts"
-                         : cl.transport == transport_kind::ws  ? "ws"
-                         : cl.transport == transport_kind::wss ? "wss"
-                                                               : "mqtt";
-    const bool v6 = c.host.find(':') != std::string::npos;
-    const bool ws = cl.transport == transport_kind::ws || cl.transport == transport_kind::wss;
-    c.url = fmt::format("{}://{}:{}{}", scheme, v6 ? "[" + c.host + "]" : c.host, c.port, ws ? c.ws_path : "");
+    c.url = url_text(c);
 }
 
 bench_config make_config(const bench_cli& o, const resolved_connection& rc) {
@@ -137,9 +148,12 @@ bench_config make_config(const bench_cli& o, const resolved_connection& rc) {
         usage("--payload-size: at least 40 bytes (the bench header), at most 256MiB");
     }
     c.payload = *payload;
-    if (o.rate != "max") {
-        if (o.rate.find(',') != std::string::npos)
-            usage("--rate: sweeps (R1,R2,...) are not supported yet; run each rate");
+    if (o.rate.find(',') != std::string::npos) {
+        std::string err;
+        const auto rates = parse_rate_list(o.rate, err);  // the sweep itself runs in run_bench_command
+        if (!rates) usage(err);
+        c.rate = rates->front();
+    } else if (o.rate != "max") {
         c.rate = static_cast<double>(count_arg("rate", o.rate, 1, 100'000'000));
     }
     c.window = static_cast<std::uint32_t>(count_arg("window", o.window, 1, 65535));
@@ -181,6 +195,10 @@ bench_config make_config(const bench_cli& o, const resolved_connection& rc) {
         auto ips = parse_source_ips(o.source_ip, err);
         if (!ips) usage(err);
         c.source_ips = std::move(*ips);
+        const std::string name = c.host;
+        if (auto why = match_source_family(c.source_ips, c.host)) usage(*why);
+        // A name replaced by its address is still the name TLS verifies.
+        if (c.host != name && c.tls.server_name.empty()) c.tls.server_name = name;
     }
     c.wall_clock = o.clock == "wall";
     if (o.broker_pid > 0) c.broker_pid = o.broker_pid;
@@ -236,6 +254,92 @@ int finish(nlohmann::json summary, const bench_cli& o, const std::vector<gate>& 
     return failed ? exit_status::check_failed : exit_status::ok;
 }
 
+// SIGINT and SIGTERM end the run early with its partial results (§7).
+struct signal_scope {
+    using handler = void (*)(int);
+    handler old_int, old_term;
+    signal_scope() {
+        g_interrupted.store(false);
+        old_int = std::signal(SIGINT, on_bench_signal);
+        old_term = std::signal(SIGTERM, on_bench_signal);
+    }
+    ~signal_scope() {
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+    }
+    signal_scope(const signal_scope&) = delete;
+    signal_scope& operator=(const signal_scope&) = delete;
+};
+
+// Target B of --compare: A's settings with the URL's scheme, host, port, path,
+// credentials, version and keepalive (bench-method §13).
+bench_config compare_config(const bench_cli& o, const bench_config& a) {
+    std::string err;
+    const auto u = parse_url(o.compare, err);
+    if (!u) usage(fmt::format("--compare: invalid URL '{}': {}", o.compare, err));
+    bench_config b = a;
+    using mqtt::net::transport_kind;
+    const bool ws = u->scheme == url_scheme::ws || u->scheme == url_scheme::wss;
+    b.transport = u->scheme == url_scheme::mqtts ? transport_kind::tls
+                  : u->scheme == url_scheme::ws  ? transport_kind::ws
+                  : u->scheme == url_scheme::wss ? transport_kind::wss
+                                                 : transport_kind::tcp;
+    b.host = u->host;
+    b.port = u->effective_port();
+    if (ws) b.ws_path = u->path;
+    if (u->username) b.username = u->username;
+    if (u->password) b.password = u->password;
+    if (u->version) b.version = *u->version == "311" ? mqtt::protocol_version::v311 : mqtt::protocol_version::v5;
+    if (u->keepalive) b.keep_alive = *u->keepalive;
+    if (!b.source_ips.empty()) {
+        if (auto why = match_source_family(b.source_ips, b.host)) usage("--compare: " + *why);
+    }
+    b.url = url_text(b);
+    b.broker_pid.reset();
+    if (o.compare_pid > 0) b.broker_pid = o.compare_pid;
+    return b;
+}
+
+// A sweep (--rate R1,R2,...) or a comparison (--compare): several whole runs,
+// one summary object of §8.1 or §8.2.
+int run_multi(const bench_cli& o, bench_config cfg, const std::optional<bench_config>& b,
+              std::optional<double> require_idle, const std::vector<gate>& gates) {
+    const std::uint64_t clients = cfg.scenario == "conn" ? cfg.clients : cfg.publishers + cfg.subscribers;
+    std::unique_ptr<embedded_broker> broker;
+    if (!o.conn.target_given()) {  // a sweep of the embedded broker
+        broker = std::make_unique<embedded_broker>(static_cast<std::uint32_t>(clients + 64));
+        cfg.host = "127.0.0.1";
+        cfg.port = broker->port();
+        cfg.url = fmt::format("mqtt://127.0.0.1:{}", cfg.port);
+        cfg.embedded_broker = true;
+        cfg.broker_cpu_ns = [p = broker.get()] { return p->cpu_ns(); };
+    }
+    signal_scope signals;
+    const run_fn run = [&gates](const bench_config& c) {
+        const run_result r = c.scenario == "conn" ? run_conn_bench(c, g_interrupted) : run_bench(c, g_interrupted);
+        nlohmann::json s = make_summary(r);
+        attach_gates(s, evaluate_gates(gates, s));
+        return s;
+    };
+    multi_options mo;
+    mo.require_idle = require_idle;
+    mo.interrupted = &g_interrupted;
+    nlohmann::json out;
+    if (b) {
+        const std::uint32_t pairs =
+            static_cast<std::uint32_t>(count_arg("pairs", o.pairs.empty() ? "3" : o.pairs, 1, 1000));
+        compare_targets t{cfg.url, b->url, cfg.broker_pid, b->broker_pid};
+        out = run_compare(cfg, *b, pairs, t, mo, run);
+    } else {
+        std::string err;
+        out = run_sweep(cfg, *parse_rate_list(o.rate, err), mo, run);
+    }
+    const std::string text = o.json ? out.dump() + "\n" : (b ? compare_text(out) : sweep_text(out));
+    if (write_all(1, text) != 0) return exit_status::io;
+    if (out.value("interrupted", false)) return exit_status::interrupted;
+    return out.value("gates_failed", false) ? exit_status::check_failed : exit_status::ok;
+}
+
 int run_bench_command(const bench_cli& o) {
     std::vector<gate> gates;
     for (const auto& text : o.fail_if) {
@@ -263,10 +367,33 @@ int run_bench_command(const bench_cli& o) {
     }
     // No -L/-h/-p (command line, config or MQ_*): benchmark an embedded broker.
     const bool embedded = !o.conn.target_given();
+    if (embedded && o.source_ip.find(':') != std::string::npos)
+        usage("--source-ip: the embedded broker listens on 127.0.0.1; give -h for an IPv6 target");
     const resolved_connection rc = o.conn.resolve();
     bench_config cfg = make_config(o, rc);
     if (embedded && cfg.transport != mqtt::net::transport_kind::tcp)
         usage("the embedded broker listens on plain TCP: give -h/-p or -L for TLS or WebSocket");
+    const bool sweep = o.rate.find(',') != std::string::npos;
+    const bool compare = !o.compare.empty();
+    if (!compare && (o.compare_pid > 0 || !o.pairs.empty())) usage("--compare-pid and --pairs need --compare");
+    if (sweep || compare) {
+        if (!o.series.empty() || !o.hist_out.empty() || !o.report.empty())
+            usage("--series, --hist-out and --report record one run; not with --compare or a --rate sweep");
+        if (sweep && compare) usage("--compare takes one rate; compare each step of a sweep on its own");
+        if (compare && embedded) usage("--compare needs target A as well (-L, -h or -p)");
+    }
+    std::optional<double> require_idle;
+    if (!o.require_idle.empty()) {
+        double pct = -1;
+        try {
+            std::size_t used = 0;
+            pct = std::stod(o.require_idle, &used);
+            if (used != o.require_idle.size()) pct = -1;
+        } catch (const std::exception&) {
+        }
+        if (!(pct > 0 && pct <= 100)) usage("--require-idle: a busy percentage in 0..100, e.g. 15");
+        require_idle = pct;
+    }
     if (!cfg.rate) {
         for (const auto& g : gates) {
             if (needs_latency(g))
@@ -300,6 +427,11 @@ int run_bench_command(const bench_cli& o) {
     if (auto err = ensure_fd_limit(clients * (embedded ? 2 : 1) + 64)) {
         throw std::system_error(make_error_code(tool_error::config), *err);
     }
+    if (sweep || compare) {
+        std::optional<bench_config> b;
+        if (compare) b = compare_config(o, cfg);
+        return run_multi(o, cfg, b, require_idle, gates);
+    }
     std::unique_ptr<embedded_broker> broker;
     if (embedded) {
         broker = std::make_unique<embedded_broker>(static_cast<std::uint32_t>(clients + 64));
@@ -309,19 +441,10 @@ int run_bench_command(const bench_cli& o) {
         cfg.embedded_broker = true;
         cfg.broker_cpu_ns = [b = broker.get()] { return b->cpu_ns(); };
     }
-    g_interrupted.store(false);
-    auto old_int = std::signal(SIGINT, on_bench_signal);
-    auto old_term = std::signal(SIGTERM, on_bench_signal);
-    run_result r;
-    try {
-        r = cfg.scenario == "conn" ? run_conn_bench(cfg, g_interrupted) : run_bench(cfg, g_interrupted);
-    } catch (...) {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        throw;
-    }
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
+    signal_scope signals;
+    std::optional<idle_outcome> idle;
+    if (require_idle) idle = wait_for_idle(*require_idle, std::chrono::seconds(180), g_interrupted);
+    run_result r = cfg.scenario == "conn" ? run_conn_bench(cfg, g_interrupted) : run_bench(cfg, g_interrupted);
     broker.reset();
     if (series_file) {
         series_file->close();
@@ -332,7 +455,9 @@ int run_bench_command(const bench_cli& o) {
         f << make_hist_dump(r).dump() << '\n';
         if (!f) throw std::system_error(make_error_code(tool_error::io), "cannot write " + o.hist_out);
     }
-    return finish(make_summary(r), o, gates, r.interrupted);
+    nlohmann::json summary = make_summary(r);
+    if (idle && !r.interrupted) apply_idle(summary, *idle, *require_idle, std::chrono::seconds(180));
+    return finish(std::move(summary), o, gates, r.interrupted);
 }
 
 }  // namespace
@@ -365,7 +490,8 @@ void add_bench_command(CLI::App& app) {
                     "Subscribers share $share/NAME/filter (shared: mq-bench); loss counted per group");
     cmd->add_option("--count", o->count, "End the window after N messages over all publishers");
     cmd->add_option("--payload-size", o->payload, "Payload bytes, at least 40 (64)");
-    cmd->add_option("--rate", o->rate, "Aggregate msg/s (open loop, latency) or max (closed loop)");
+    cmd->add_option("--rate", o->rate,
+                    "Aggregate msg/s (open loop, latency), max (closed loop), or a sweep R1,R2,... (knee marked)");
     cmd->add_option("--window", o->window, "QoS 1/2 in-flight messages per publisher (100)");
     cmd->add_option("--max-unsent", o->max_unsent, "QoS 0 closed loop: unsent bytes per publisher (64KiB)");
     cmd->add_option("--warmup", o->warmup, "Warm-up, not recorded (5s)");
@@ -385,6 +511,11 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("--fail-if", o->fail_if, "Gate, e.g. 'p99>5ms,lost>0,rate<10000'; exit 1 when it holds")
         ->allow_extra_args(false);
     cmd->add_option("--broker-pid", o->broker_pid, "Broker process for CPU and RSS figures");
+    cmd->add_option("--compare", o->compare, "Second target URL: run A,B,A,B,... and report B/A (bench-method 13)");
+    cmd->add_option("--compare-pid", o->compare_pid, "--compare: target B's broker process, as --broker-pid for A");
+    cmd->add_option("--pairs", o->pairs, "--compare: pairs of runs A,B (3)");
+    cmd->add_option("--require-idle", o->require_idle,
+                    "Before each run wait up to 180s for the machine to be below PCT busy, else mark it noisy");
     cmd->callback([o] { globals().run = [o] { return run_bench_command(*o); }; });
 }
 

@@ -13,6 +13,7 @@
 
 #include <mqtt/codec/reason.hpp>
 
+#include "bench/multi_run.hpp"
 #include "bench/progress.hpp"
 #include "bench/resources.hpp"
 #include "bench/series_sampler.hpp"
@@ -464,6 +465,12 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
         }
         if (cfg.broker_pid) r.cpu.broker_rss_kb = pid_rss_kb(*cfg.broker_pid);
         if (b0.ticks && b1.ticks) r.cpu.machine_busy_pct = busy_pct(*b0.ticks, *b1.ticks);
+        // §10: only with the broker's CPU known can the rest of the machine's load be told apart.
+        if (r.cpu.machine_busy_pct && r.cpu.broker_cores) {
+            const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+            r.noisy = is_noisy(*r.cpu.machine_busy_pct, gen_cpu_s / r.window_s, *r.cpu.broker_cores,
+                               cores > 0 ? static_cast<unsigned>(cores) : 1u);
+        }
     }
     check_validity(r);
     return r;

@@ -2,6 +2,8 @@
 #include "bench/source_ips.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <cstdint>
@@ -12,9 +14,16 @@ namespace mq::tools::bench {
 
 namespace {
 
-bool is_address(const std::string& s) {
+// AF_INET, AF_INET6, or 0 for text that is not an address literal.
+int family_of(const std::string& s) {
     unsigned char buf[16];
-    return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+    if (::inet_pton(AF_INET, s.c_str(), buf) == 1) return AF_INET;
+    if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) return AF_INET6;
+    return 0;
+}
+
+const char* family_name(int f) {
+    return f == AF_INET6 ? "IPv6" : "IPv4";
 }
 
 std::string v4_text(std::uint32_t host_order) {
@@ -25,6 +34,10 @@ std::string v4_text(std::uint32_t host_order) {
 bool add_block(const std::string& item, std::vector<std::string>& out, std::string& err) {
     const auto slash = item.find('/');
     const std::string base = item.substr(0, slash);
+    if (family_of(base) == AF_INET6) {
+        err = fmt::format("--source-ip: '{}': blocks are IPv4 only (A/N); list IPv6 addresses one by one", item);
+        return false;
+    }
     in_addr a{};
     unsigned bits = 0;
     const auto* end = item.data() + item.size();
@@ -61,10 +74,12 @@ std::optional<std::vector<std::string>> parse_source_ips(std::string_view text, 
         }
         if (item.find('/') != std::string::npos) {
             if (!add_block(item, out, err)) return std::nullopt;
-        } else if (is_address(item)) {
+        } else if (family_of(item) != 0) {
             out.push_back(item);
         } else {
-            err = fmt::format("--source-ip: '{}' is not an IP address", item);
+            err = fmt::format("--source-ip: '{}' is not an IP address (IPv4 like 127.0.0.2, IPv6 like ::1, or an "
+                              "IPv4 block like 10.0.0.0/28)",
+                              item);
             return std::nullopt;
         }
         if (out.size() > 65536) {
@@ -73,6 +88,41 @@ std::optional<std::vector<std::string>> parse_source_ips(std::string_view text, 
         }
     }
     return out;
+}
+
+std::optional<std::string> match_source_family(const std::vector<std::string>& ips, std::string& host) {
+    if (ips.empty()) return std::nullopt;
+    const int family = family_of(ips.front());
+    for (const auto& ip : ips) {
+        if (family_of(ip) != family) {
+            return fmt::format("--source-ip: {} and {} are of different families; the clients of one target "
+                               "bind to one family",
+                               ips.front(), ip);
+        }
+    }
+    if (const int target = family_of(host); target != 0) {
+        if (target == family) return std::nullopt;
+        return fmt::format("--source-ip: {} is an {} address but the target {} is {}", ips.front(),
+                           family_name(family), host, family_name(target));
+    }
+    // A host name: connect to its first address of the sources' family, as a
+    // socket bound to an IPv6 address cannot reach an IPv4 one.
+    addrinfo hints{};
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+        return fmt::format("--source-ip: {} is an {} address but the target '{}' has no {} address",
+                           ips.front(), family_name(family), host, family_name(family));
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = family == AF_INET6
+                           ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(res->ai_addr)->sin6_addr)
+                           : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr);
+    const bool ok = ::inet_ntop(family, addr, text, sizeof text) != nullptr;
+    ::freeaddrinfo(res);
+    if (ok) host = text;
+    return std::nullopt;
 }
 
 }  // namespace mq::tools::bench

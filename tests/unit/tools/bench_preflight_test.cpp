@@ -62,4 +62,29 @@ TEST_CASE("bench --source-ip lists and IPv4 blocks") {
     CHECK_FALSE(parse_source_ips("10.0.0.0/33", err).has_value());
     CHECK_FALSE(parse_source_ips("10.0.0.0/x", err).has_value());
     CHECK_FALSE(parse_source_ips("", err).has_value());
+    // IPv6: listed one by one; blocks are IPv4 only.
+    CHECK(*parse_source_ips("::1,fd00::2", err) == std::vector<std::string>{"::1", "fd00::2"});
+    CHECK_FALSE(parse_source_ips("fd00::/120", err).has_value());
+    CHECK(err.find("blocks are IPv4 only") != std::string::npos);
+    CHECK_FALSE(parse_source_ips("::1::2", err).has_value());
+}
+
+TEST_CASE("bench --source-ip: one family, the target's") {
+    std::string host = "::1";
+    CHECK_FALSE(match_source_family({"::1"}, host).has_value());
+    host = "127.0.0.1";
+    CHECK_FALSE(match_source_family({"127.0.0.2", "127.0.0.3"}, host).has_value());
+    const auto v6_to_v4 = match_source_family({"::1"}, host);
+    REQUIRE(v6_to_v4.has_value());
+    CHECK(*v6_to_v4 == "--source-ip: ::1 is an IPv6 address but the target 127.0.0.1 is IPv4");
+    host = "::1";
+    CHECK(match_source_family({"127.0.0.2"}, host).has_value());
+    const auto mixed = match_source_family({"::1", "127.0.0.2"}, host);
+    REQUIRE(mixed.has_value());
+    CHECK(mixed->find("different families") != std::string::npos);
+    // A host name becomes its first address of the sources' family (getaddrinfo;
+    // "localhost" has 127.0.0.1 everywhere, ::1 only where /etc/hosts lists it).
+    host = "localhost";
+    CHECK_FALSE(match_source_family({"127.0.0.2"}, host).has_value());
+    CHECK(host == "127.0.0.1");
 }
