@@ -106,7 +106,8 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
 
     if (c.will_msg) {
         auto& w = *c.will_msg;
-        if (has_control(w.topic)) {
+        // A Will is published like any PUBLISH: the same topic limits, refused at CONNECT.
+        if (has_control(w.topic) || !topic_within_limits(w.topic)) {
             if (v5)
                 reject(reason::topic_name_invalid);
             else
