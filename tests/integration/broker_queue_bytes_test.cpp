@@ -14,7 +14,9 @@ using namespace mq::test;
 using mqtt::qos;
 using std::chrono::steady_clock;
 
-TEST_CASE("max_queued_bytes bounds a stalled subscriber's queue of large messages; drops counted, others unaffected") {
+TEST_CASE(
+    "max_queued_bytes bounds a stalled subscriber's queue of large messages; drops counted, others "
+    "unaffected") {
     constexpr std::uint64_t limit = 1024 * 1024;
     constexpr std::size_t size = 64 * 1024;
     constexpr std::size_t total = 200;  // 12.5 MiB: well below max_queued, far above the byte limit

@@ -93,7 +93,8 @@ TEST_CASE("sec-4.8.2 J05 a shared message no member may read is dropped and coun
     CHECK(b.b->server().stats().dropped_not_authorized == 2);
 }
 
-TEST_CASE("sec-4.8.2 J05 a leaving member's messages go to the member that may read them, not the refused one") {
+TEST_CASE(
+    "sec-4.8.2 J05 a leaving member's messages go to the member that may read them, not the refused one") {
     acl_broker b;
     auto m1 = member(b.port(), "m1");
     auto m2 = member(b.port(), "m2");  // may not read t/m2

@@ -45,7 +45,8 @@ std::string next_hex(raw_client& c) {
 
 }  // namespace
 
-TEST_CASE("MQTT-3.3.2-9 MQTT-3.3.2-12 repeated topics go as aliases within the client's maximum, LRU redefined") {
+TEST_CASE(
+    "MQTT-3.3.2-9 MQTT-3.3.2-12 repeated topics go as aliases within the client's maximum, LRU redefined") {
     broker_fixture b;
     auto sub = alias_sub(b.port(), 2);
     auto plain = alias_sub(b.port(), 0);  // no Topic Alias Maximum: the shared encoding

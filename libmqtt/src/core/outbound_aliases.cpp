@@ -17,7 +17,8 @@ outbound_aliases::choice outbound_aliases::assign(std::string_view topic) {
     std::size_t index = 0;
     if (slots_.size() < maximum_) {
         // A free slot left by forget() first, else a new one.
-        const auto free = std::find_if(slots_.begin(), slots_.end(), [](const slot& s) { return s.topic.empty(); });
+        const auto free =
+            std::find_if(slots_.begin(), slots_.end(), [](const slot& s) { return s.topic.empty(); });
         index = static_cast<std::size_t>(free - slots_.begin());
         if (free == slots_.end()) slots_.emplace_back();
     } else {

@@ -12,7 +12,8 @@ namespace mqtt::net::detail {
 
 bool connection::enqueue_aliased(const core::send_publish& sp) {
     // Made lazily: a connection that is never sent a PUBLISH pays nothing.
-    if (!aliases_out_) aliases_out_ = std::make_unique<core::outbound_aliases>(session_->client_topic_alias_maximum());
+    if (!aliases_out_)
+        aliases_out_ = std::make_unique<core::outbound_aliases>(session_->client_topic_alias_maximum());
     const auto choice = aliases_out_->assign(sp.msg->topic);
     if (choice.alias == 0) return false;
     const mqtt::publish& msg = *sp.msg;
@@ -29,12 +30,13 @@ bool connection::enqueue_aliased(const core::send_publish& sp) {
     std::vector<std::uint8_t> head;
     std::uint32_t rem = 0;
     std::size_t used = 0;
-    const bool encoded = !encode(mqtt::packet{std::move(hdr)}, protocol_version::v5, head) && head.size() >= 2 &&
-                         decode_varint(std::span<const std::uint8_t>(head).subspan(1), rem, used) ==
-                             varint_status::ok;
+    const bool encoded =
+        !encode(mqtt::packet{std::move(hdr)}, protocol_version::v5, head) && head.size() >= 2 &&
+        decode_varint(std::span<const std::uint8_t>(head).subspan(1), rem, used) == varint_status::ok;
     const std::size_t body_start = 1 + used;
     const std::size_t new_rem = encoded ? head.size() - body_start + msg.payload.size() : 0;
-    const std::size_t total = new_rem <= max_varint ? 1 + varint_size(static_cast<std::uint32_t>(new_rem)) + new_rem : 0;
+    const std::size_t total =
+        new_rem <= max_varint ? 1 + varint_size(static_cast<std::uint32_t>(new_rem)) + new_rem : 0;
     // The alias property may push a message that fitted over the client's
     // Maximum Packet Size [MQTT-3.1.2-24]: then it goes the plain way, and a
     // mapping it would have defined is forgotten.

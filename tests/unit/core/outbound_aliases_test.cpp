@@ -23,7 +23,9 @@ TEST_CASE("MQTT-3.3.2-12 outbound_aliases: first use defines the alias, later us
     CHECK(t.size() == 2);
 }
 
-TEST_CASE("MQTT-3.3.2-9 MQTT-3.3.2-10 outbound_aliases: never above the client's maximum, least recently used redefined") {
+TEST_CASE(
+    "MQTT-3.3.2-9 MQTT-3.3.2-10 outbound_aliases: never above the client's maximum, least recently used "
+    "redefined") {
     outbound_aliases t(2);
     CHECK(t.assign("a").alias == 1);
     CHECK(t.assign("b").alias == 2);
@@ -68,7 +70,7 @@ TEST_CASE("outbound_aliases: a forgotten mapping is defined again on its next us
     const auto again = t.assign("a");
     CHECK(again.first_use);
     CHECK(again.alias == a.alias);  // the freed slot is reused
-    t.forget(0);    // no-ops
+    t.forget(0);                    // no-ops
     t.forget(200);
     CHECK(t.size() == 1);
 }

@@ -15,7 +15,9 @@ namespace {
 using namespace mqtt;
 using namespace mqtt::core;
 
-time_point at(int seconds) { return time_point{} + std::chrono::seconds(seconds); }
+time_point at(int seconds) {
+    return time_point{} + std::chrono::seconds(seconds);
+}
 
 mqtt::publish make_pub(std::string topic, qos q, std::uint16_t id = 0, std::string payload = "p") {
     mqtt::publish p;
@@ -27,7 +29,8 @@ mqtt::publish make_pub(std::string topic, qos q, std::uint16_t id = 0, std::stri
 }
 
 std::shared_ptr<const mqtt::publish> shared_pub(std::string topic, std::string payload) {
-    return std::make_shared<const mqtt::publish>(make_pub(std::move(topic), qos::at_least_once, 0, std::move(payload)));
+    return std::make_shared<const mqtt::publish>(
+        make_pub(std::move(topic), qos::at_least_once, 0, std::move(payload)));
 }
 
 server_session connected(server_session_config cfg, protocol_version v = protocol_version::v5) {
@@ -45,7 +48,8 @@ server_session connected(server_session_config cfg, protocol_version v = protoco
 std::vector<std::string> sent_payloads(const std::vector<server_action>& actions) {
     std::vector<std::string> out;
     for (const auto& a : actions)
-        if (const auto* p = std::get_if<send_publish>(&a)) out.emplace_back(p->msg->payload.begin(), p->msg->payload.end());
+        if (const auto* p = std::get_if<send_publish>(&a))
+            out.emplace_back(p->msg->payload.begin(), p->msg->payload.end());
     return out;
 }
 
@@ -62,7 +66,7 @@ const P* only_packet(const std::vector<server_action>& a) {
 TEST_CASE("server_session: max_queued_bytes drops the oldest queued messages until the new one fits") {
     server_session_config cfg;
     cfg.max_inflight = 1;
-    cfg.max_queued = 1000;   // the count limit is not what bites here
+    cfg.max_queued = 1000;      // the count limit is not what bites here
     cfg.max_queued_bytes = 10;  // two messages of topic "t" + 4 payload bytes
     auto s = connected(cfg);
     for (const char* p : {"m001", "m002", "m003", "m004", "m005"})
@@ -100,7 +104,8 @@ TEST_CASE("server_session: queued bytes move with the session and shrink with sh
     server_session offline(cfg);  // never connected: everything QoS 1 is queued
     auto share = std::make_shared<const std::string>("$share/g/t");
     CHECK(offline.deliver(shared_pub("t", "aaaaa"), qos::at_least_once, false, {}, at(1)));
-    CHECK(offline.deliver(shared_pub("t", "bbbbb"), qos::at_least_once, false, {}, at(1), std::nullopt, 0, share));
+    CHECK(offline.deliver(shared_pub("t", "bbbbb"), qos::at_least_once, false, {}, at(1), std::nullopt, 0,
+                          share));
     CHECK(offline.queued_bytes() == 12);
     auto back = offline.take_shared_unfinished();
     REQUIRE(back.size() == 1);
@@ -114,7 +119,9 @@ TEST_CASE("server_session: queued bytes move with the session and shrink with sh
     CHECK(offline.queued_bytes() == 0);  // NOLINT(bugprone-use-after-move): resume() empties it
 }
 
-TEST_CASE("sec-3.4.2.1 server_session: a topic over max_topic_length is refused with PUBACK 0x90, the session stays") {
+TEST_CASE(
+    "sec-3.4.2.1 server_session: a topic over max_topic_length is refused with PUBACK 0x90, the session "
+    "stays") {
     server_session_config cfg;
     cfg.max_topic_length = 4;
     auto s = connected(cfg);
@@ -138,7 +145,8 @@ TEST_CASE("sec-3.4.2.1 server_session: a topic over max_topic_length is refused 
     CHECK(s.closed());
 }
 
-TEST_CASE("sec-3.5.2.1 server_session: a topic over max_topic_levels is refused with PUBREC 0x90, no id kept") {
+TEST_CASE(
+    "sec-3.5.2.1 server_session: a topic over max_topic_levels is refused with PUBREC 0x90, no id kept") {
     server_session_config cfg;
     cfg.max_topic_levels = 2;
     auto s = connected(cfg);
