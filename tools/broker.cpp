@@ -44,9 +44,14 @@ struct broker_options {
     std::string max_packet_size;
     std::string max_connect_packet;
     std::optional<std::uint32_t> max_connections;
+    std::optional<std::uint32_t> max_connect_rate;
+    std::string topic_alias_out = "on";
     std::optional<std::uint16_t> receive_maximum;
     std::optional<std::uint16_t> max_inflight;
     std::optional<std::uint32_t> max_queued;
+    std::string max_queued_bytes;
+    std::optional<std::uint32_t> max_topic_length;
+    std::optional<std::uint32_t> max_topic_levels;
     std::optional<std::uint32_t> max_subscriptions;
     std::optional<std::uint16_t> topic_alias_maximum;
     std::string connect_timeout;
@@ -92,6 +97,7 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     if (!o.max_connect_packet.empty())
         l.max_connect_packet = size_option(o.max_connect_packet, "--max-connect-packet", 268'435'460);
     if (o.max_connections) l.max_connections = *o.max_connections;
+    if (o.max_connect_rate) l.max_connect_rate = *o.max_connect_rate;
     if (o.receive_maximum) {
         if (*o.receive_maximum == 0)
             throw std::system_error(make_error_code(tool_error::usage), "--receive-maximum must be 1..65535");
@@ -99,10 +105,33 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     }
     if (o.max_inflight) l.max_inflight = std::max<std::uint16_t>(1, *o.max_inflight);
     if (o.max_queued) l.max_queued = *o.max_queued;
+    if (!o.max_queued_bytes.empty()) {
+        // 64-bit: a session may be allowed more than 4 GiB; 0 would drop every queued message.
+        auto v = parse_size(o.max_queued_bytes);
+        if (!v || *v == 0)
+            throw std::system_error(make_error_code(tool_error::usage),
+                                    fmt::format("--max-queued-bytes: bad size '{}'", o.max_queued_bytes));
+        l.max_queued_bytes = *v;
+    }
+    if (o.max_topic_length) {
+        // A topic is a UTF-8 string: at most 65,535 bytes [MQTT-1.5.4-1].
+        if (*o.max_topic_length == 0 || *o.max_topic_length > 65'535)
+            throw std::system_error(make_error_code(tool_error::usage), "--max-topic-length must be 1..65535");
+        l.max_topic_length = *o.max_topic_length;
+    }
+    if (o.max_topic_levels) {
+        if (*o.max_topic_levels == 0 || *o.max_topic_levels > 65'535)
+            throw std::system_error(make_error_code(tool_error::usage), "--max-topic-levels must be 1..65535");
+        l.max_topic_levels = *o.max_topic_levels;
+    }
     if (o.max_subscriptions) l.max_subscriptions = *o.max_subscriptions;
     if (o.topic_alias_maximum) l.topic_alias_maximum = *o.topic_alias_maximum;
     if (!o.connect_timeout.empty())
         l.connect_timeout = duration_option(o.connect_timeout, "--connect-timeout");
+    if (o.topic_alias_out != "on" && o.topic_alias_out != "off")
+        throw std::system_error(make_error_code(tool_error::usage),
+                                fmt::format("--topic-alias-out: '{}' is not on or off", o.topic_alias_out));
+    s.topic_alias_out = o.topic_alias_out == "on";
     s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
     s.sys_interval = duration_option(o.sys_interval, "--sys-interval");
     if (o.response_information) {
@@ -206,13 +235,24 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--max-packet-size", o->max_packet_size, "Largest packet accepted (default 1MiB)");
     cmd->add_option("--max-connect-packet", o->max_connect_packet, "Largest first packet (default 64KiB)");
     cmd->add_option("--max-connections", o->max_connections, "Concurrent clients (default 1000)");
+    cmd->add_option("--max-connect-rate", o->max_connect_rate,
+                    "New connections accepted per second (default 0 = unlimited); above it accept waits");
     cmd->add_option("--receive-maximum", o->receive_maximum,
                     "Inbound QoS 1/2 window per client (default 100)");
     cmd->add_option("--max-inflight", o->max_inflight, "Outbound QoS 1/2 window per session (default 32)");
     cmd->add_option("--max-queued", o->max_queued, "Queued messages per session (default 1000, drop-oldest)");
+    cmd->add_option("--max-queued-bytes", o->max_queued_bytes,
+                    "Queued topic+payload bytes per session (default 16MiB, drop-oldest)");
+    cmd->add_option("--max-topic-length", o->max_topic_length,
+                    "Bytes of a PUBLISH topic or SUBSCRIBE filter (default 4096); over: 0x90 / SUBACK 0x8F");
+    cmd->add_option("--max-topic-levels", o->max_topic_levels,
+                    "Levels of a topic or filter (default 128); over: 0x90 / SUBACK 0x8F");
     cmd->add_option("--max-subscriptions", o->max_subscriptions,
                     "Filters per session (default 10000); more get SUBACK 0x97 (3.1.1: 0x80)");
     cmd->add_option("--topic-alias-maximum", o->topic_alias_maximum, "Inbound topic aliases (default 10)");
+    cmd->add_option("--topic-alias-out", o->topic_alias_out,
+                    "on (default): send repeated topics as aliases to v5 clients that allow them; off")
+        ->check(CLI::IsMember({"on", "off"}));
     cmd->add_option("--connect-timeout", o->connect_timeout, "Time to send CONNECT (default 10s)");
     cmd->add_option("--shutdown-timeout", o->shutdown_timeout, "Drain time after a signal (default 5s)");
     cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");

@@ -187,3 +187,24 @@ TEST_CASE("e2e pub --topic-alias through a broker: subscribers get the full topi
     sub.signal(SIGTERM);
     CHECK(sub.wait(5s).exit_code == 0);
 }
+
+TEST_CASE("e2e sub --topic-alias-maximum: the broker's outbound aliases still print full topics") {
+    e2e_broker broker;
+    // Topic Alias Maximum 1: the two topics take turns redefining alias 1.
+    process sub(mq_cmd({"sub", "-p", broker.port_text(), "-t", "alias/#", "-v", "-W", "20",
+                        "--topic-alias-maximum", "1"}));
+    REQUIRE(wait_subscribed(sub, broker, "alias/sync"));
+    for (const char* t : {"alias/a", "alias/a", "alias/b", "alias/a", "alias/b", "alias/b"})
+        REQUIRE(run_mq({"pub", "-p", broker.port_text(), "-t", t, "-m", "m", "-q", "1"}).exit_code == 0);
+    std::vector<std::string> lines;
+    while (lines.size() < 6) {
+        auto line = sub.read_line(5s);
+        if (!line) break;
+        if (line->starts_with("alias/sync")) continue;
+        lines.push_back(*line);
+    }
+    CHECK(lines == std::vector<std::string>{"alias/a m", "alias/a m", "alias/b m", "alias/a m", "alias/b m",
+                                            "alias/b m"});
+    sub.signal(SIGTERM);
+    CHECK(sub.wait(5s).exit_code == 0);
+}

@@ -300,7 +300,7 @@ TEST_CASE(
     "recursion") {
     broker_fixture b([](mqtt::net::broker_limits& l) {
         l.max_topic_levels = 40'000;
-        l.max_string_length = 65'535;
+        l.max_topic_length = 65'535;  // topics and filters have their own length limit
     });
     auto sub = b.client("deep-sub");
     REQUIRE(b.ok);

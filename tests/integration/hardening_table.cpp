@@ -93,6 +93,8 @@ void apply_limits(std::string_view text, mqtt::net::broker_limits& lim) {
             lim.max_string_length = static_cast<std::uint32_t>(v);
         else if (key == "max_user_properties")
             lim.max_user_properties = static_cast<std::uint32_t>(v);
+        else if (key == "max_topic_length")
+            lim.max_topic_length = static_cast<std::uint32_t>(v);
         else if (key == "max_topic_levels")
             lim.max_topic_levels = static_cast<std::uint32_t>(v);
         else if (key == "receive_maximum")

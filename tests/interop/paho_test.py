@@ -310,6 +310,26 @@ def test_v5_no_local(port):
     b.disconnect()
 
 
+def test_v5_topic_alias_out(port):
+    """The broker's outbound Topic Aliases (--topic-alias-out, default on) as paho decodes
+    them. paho 1.6 does not resolve aliases it receives, so it shows what is on the wire:
+    topic + TopicAlias on first use, then the empty topic with the same alias."""
+    props = Properties(PacketTypes.CONNECT)
+    props.TopicAliasMaximum = 2
+    sub = Peer(port, mqtt.MQTTv5, "tasub", connect_properties=props)
+    pub = Peer(port, mqtt.MQTTv5, "tapub")
+    sub.subscribe("paho/alias", 1)
+    pub.publish("paho/alias", b"1", qos=1)
+    pub.publish("paho/alias", b"2", qos=1)
+    # sub never runs sync(), so these are the first PUBLISH packets it gets: alias 1.
+    seen = [sub.next_message() for _ in range(2)]
+    seen = [(m.topic, m.payload, getattr(m.properties, "TopicAlias", None)) for m in seen]
+    check(seen[0] == ("paho/alias", b"1", 1), "first use: topic + alias 1, got %r" % (seen[0],))
+    check(seen[1] == ("", b"2", 1), "repeat: empty topic, alias 1 [MQTT-3.3.2-12], got %r" % (seen[1],))
+    pub.disconnect()
+    sub.disconnect()
+
+
 def test_v5_retain_as_published_and_handling(port):
     pub = Peer(port, mqtt.MQTTv5, "rpub")
     pub.publish("paho/rap", b"old", qos=1, retain=True)
@@ -426,6 +446,7 @@ def main():
         ("v5 publish properties", lambda: test_v5_properties(broker.port)),
         ("v5 retained message expiry", lambda: test_v5_retained_expiry(broker.port)),
         ("v5 no local", lambda: test_v5_no_local(broker.port)),
+        ("v5 outbound topic aliases", lambda: test_v5_topic_alias_out(broker.port)),
         ("v5 retain as published and retain handling", lambda: test_v5_retain_as_published_and_handling(broker.port)),
         ("will v311", lambda: test_will_on_disconnect_reason(broker.port, mqtt.MQTTv311)),
         ("will v5", lambda: test_will_on_disconnect_reason(broker.port, mqtt.MQTTv5)),

@@ -267,7 +267,8 @@ std::optional<session_ref> router::pick_shared_member(std::string_view shared_fi
     return d->session;
 }
 
-std::optional<delivery> router::pick_shared(std::string_view shared_filter, session_ref excluded, qos level) {
+std::optional<delivery> router::pick_shared(std::string_view shared_filter, session_ref excluded, qos level,
+                                            const std::function<bool(session_ref)>& eligible) {
     const auto parts = split_filter(shared_filter);
     if (!parts || !parts->group) return std::nullopt;
     topic_node* n = impl_->tree.find(parts->body);
@@ -277,7 +278,7 @@ std::optional<delivery> router::pick_shared(std::string_view shared_filter, sess
     for (std::size_t tries = 0; tries < g->members.size(); ++tries) {
         const subscriber& sub = g->members[g->next];
         g->next = g->next + 1 == g->members.size() ? 0 : g->next + 1;
-        if (sub.session == excluded) continue;
+        if (sub.session == excluded || (eligible && !eligible(sub.session))) continue;
         delivery d;
         d.session = sub.session;
         d.level = min_qos(level, sub.options.max_qos);  // [MQTT-4.8.2-3]

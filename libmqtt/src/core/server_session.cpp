@@ -243,6 +243,7 @@ void server_session::reject(reason why) {
 void server_session::resume(server_session&& old) {
     inflight_ = std::move(old.inflight_);
     queue_ = std::move(old.queue_);
+    queued_bytes_ = std::exchange(old.queued_bytes_, 0);
     backlog_ = std::move(old.backlog_);
     inbound_qos2_ = std::move(old.inbound_qos2_);
     ids_ = old.ids_;
@@ -265,6 +266,8 @@ std::size_t server_session::discard_queued(const std::function<bool(std::string_
     };
     erase_if(queue_, refused);
     erase_if(backlog_, refused);
+    queued_bytes_ = 0;
+    for (const auto& o : queue_) queued_bytes_ += queued_weight(o);
     const auto removed = before - queue_.size() - backlog_.size();
     for (std::size_t i = 0; i < removed; ++i) count_drop(&drop_counts::not_authorized);
     return removed;
@@ -313,6 +316,8 @@ void server_session::restore(std::string client_id, std::uint32_t session_expiry
             o.packet_id = s.packet_id;
             inflight_.push_back(std::move(o));
         } else if (o.msg && !o.released) {
+            // Restored whole, even above max_queued_bytes: it was accepted before the restart.
+            queued_bytes_ += queued_weight(o);
             queue_.push_back(std::move(o));
         }
     }

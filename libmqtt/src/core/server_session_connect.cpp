@@ -88,6 +88,8 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
         if (auto rm = c.props.get_int(property_id::receive_maximum))
             client_receive_maximum_ = static_cast<std::uint16_t>(*rm);
         if (auto mps = c.props.get_int(property_id::maximum_packet_size)) client_max_packet_size_ = *mps;
+        if (auto tam = c.props.get_int(property_id::topic_alias_maximum))
+            client_topic_alias_maximum_ = static_cast<std::uint16_t>(*tam);
         // The decoder allows only 0 or 1 (3.1.2.11.6).
         request_response_info_ = c.props.get_int(property_id::request_response_information).value_or(0) == 1;
     } else {
@@ -104,7 +106,8 @@ void server_session::handle_connect(mqtt::connect& c, time_point) {
 
     if (c.will_msg) {
         auto& w = *c.will_msg;
-        if (has_control(w.topic)) {
+        // A Will is published like any PUBLISH: the same topic limits, refused at CONNECT.
+        if (has_control(w.topic) || !topic_within_limits(w.topic)) {
             if (v5)
                 reject(reason::topic_name_invalid);
             else

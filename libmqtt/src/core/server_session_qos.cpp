@@ -57,12 +57,10 @@ bool is_sys_topic(std::string_view t) noexcept {
 
 void server_session::handle_publish(mqtt::publish& p) {
     const bool v5 = version_ == protocol_version::v5;
-    // Decoded without --max-string-length (see connection::process_frames): the
-    // topic over it is 0x90, any other string 0x83; binary fields are exempt.
-    if (p.topic.size() > cfg_.max_string_length) {
-        protocol_violation(reason::topic_name_invalid);
-        return;
-    }
+    // Decoded without --max-string-length (see connection::process_frames):
+    // a string property over it is 0x83; binary fields are exempt. The topic
+    // has its own limits (--max-topic-length/-levels), checked once the alias
+    // is resolved.
     for (const auto& prop : p.props.items) {
         const auto* str = std::get_if<std::string>(&prop.value);
         const auto* pair = std::get_if<string_pair>(&prop.value);
@@ -96,6 +94,19 @@ void server_session::handle_publish(mqtt::publish& p) {
         }
     }
     const std::uint16_t id = p.packet_id;
+    if (!topic_within_limits(p.topic)) {
+        // 0x90 "Topic Name invalid: well formed, but not accepted by this Server"
+        // (3.4.2.1, 3.5.2.1). QoS 1/2 are refused in the ack and the connection
+        // stays [MQTT-3.4.2-1]; QoS 0 has no ack, so DISCONNECT 0x90 (3.14.2.1)
+        // rather than a silent loss; 3.1.1 has no reason codes: close.
+        if (v5 && p.level == qos::at_least_once)
+            emit(mqtt::puback{id, reason::topic_name_invalid, {}});
+        else if (v5 && p.level == qos::exactly_once)
+            emit(mqtt::pubrec{id, reason::topic_name_invalid, {}});  // flow ends: no id kept
+        else
+            protocol_violation(reason::topic_name_invalid);
+        return;
+    }
     if (v5 && p.props.get_int(property_id::payload_format_indicator) == 1u &&
         check_utf8(std::string_view(reinterpret_cast<const char*>(p.payload.data()), p.payload.size())) ==
             utf8_status::invalid) {
@@ -215,6 +226,15 @@ std::uint16_t server_session::window() const noexcept {
     return std::max<std::uint16_t>(1, std::min(client_receive_maximum_, cfg_.max_inflight));
 }
 
+bool server_session::topic_within_limits(std::string_view topic) const noexcept {
+    if (topic.size() > cfg_.max_topic_length) return false;
+    // Levels = separators + 1, so the loop stops as soon as the limit is passed.
+    std::uint32_t levels = 1;
+    for (char c : topic)
+        if (c == '/' && ++levels > cfg_.max_topic_levels) return false;
+    return true;
+}
+
 bool server_session::fits_client_limit(const mqtt::publish& m, qos level,
                                        const std::vector<std::uint32_t>& ids) const {
     if (client_max_packet_size_ >= 268'435'460u) return true;
@@ -271,6 +291,7 @@ std::vector<shared_return> server_session::take_shared_unfinished() {
     for (auto it = queue_.begin(); it != queue_.end();) {
         if (it->share) {
             note(session_event::kind::done, it->tag, 0);
+            queued_bytes_ -= queued_weight(*it);
             out.push_back({std::move(it->msg), std::move(it->share), it->received});
             it = queue_.erase(it);
         } else {
@@ -340,10 +361,23 @@ bool server_session::deliver_into(lazy_deque<outbound>& waiting, bool bounded,
         count_drop(&drop_counts::queue_full);
         return refuse();
     }
-    if (bounded && waiting.size() >= cfg_.max_queued) {
-        note(session_event::kind::done, waiting.front().tag, 0);
-        waiting.pop_front();  // drop-oldest policy
-        count_drop(&drop_counts::queue_full);
+    if (bounded) {
+        const auto weight = queued_weight(o);
+        if (weight > cfg_.max_queued_bytes) {
+            // Could never fit: dropping everything older would not help.
+            count_drop(&drop_counts::queue_full);
+            return refuse();
+        }
+        // Drop-oldest until both the count and the bytes fit, so a slow
+        // consumer of large messages holds at most max_queued_bytes.
+        while (!waiting.empty() &&
+               (waiting.size() >= cfg_.max_queued || queued_bytes_ + weight > cfg_.max_queued_bytes)) {
+            note(session_event::kind::done, waiting.front().tag, 0);
+            queued_bytes_ -= queued_weight(waiting.front());
+            waiting.pop_front();
+            count_drop(&drop_counts::queue_full);
+        }
+        queued_bytes_ += weight;
     }
     waiting.push_back(std::move(o));
     return true;
@@ -360,6 +394,8 @@ void server_session::pump_queue() {
         auto& from = backlog_.empty() ? queue_ : backlog_;
         outbound o = std::move(from.front());
         from.pop_front();
+        const std::uint64_t weight = &from == &queue_ ? queued_weight(o) : 0;
+        queued_bytes_ -= weight;
         // The message may have waited in the queue: drop it when expired, else
         // forward the time left [MQTT-3.3.2-5] [MQTT-3.3.2-6].
         o.msg = with_remaining_expiry(o.msg, o.received);
@@ -370,6 +406,7 @@ void server_session::pump_queue() {
         }
         auto id = ids_.allocate();
         if (!id) {
+            queued_bytes_ += weight;
             from.push_front(std::move(o));
             return;
         }

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <system_error>
 
@@ -119,6 +120,9 @@ server_state::server_state(server_options o, logger l) : opts(std::move(o)), log
     session_cfg.max_keepalive = lim.max_keepalive;
     session_cfg.max_session_expiry = lim.max_session_expiry;
     session_cfg.max_string_length = lim.max_string_length;
+    session_cfg.max_topic_length = lim.max_topic_length;
+    session_cfg.max_topic_levels = lim.max_topic_levels;
+    session_cfg.max_queued_bytes = lim.max_queued_bytes;
     // Before CONNECT: a small packet limit, strings bounded only by it (the
     // session applies the client id / username limits with their own codes).
     connect_limits.max_packet_size = lim.max_connect_packet;
@@ -128,7 +132,8 @@ server_state::server_state(server_options o, logger l) : opts(std::move(o)), log
     packet_limits.max_packet_size = lim.max_packet_size;
     packet_limits.max_string_length = lim.max_string_length;
     packet_limits.max_user_properties = lim.max_user_properties;
-    packet_limits.max_topic_levels = lim.max_topic_levels;
+    // PUBLISH topic levels are the session's to check, so QoS 1/2 can be
+    // answered with 0x90 in the ack instead of a decode error's DISCONNECT.
     packet_limits.from_client = true;
 }
 
@@ -212,8 +217,41 @@ void server_state::wait_signal() {
     });
 }
 
+core::clock::duration server_state::connect_rate_delay(core::time_point now) {
+    const double rate = opts.limits.max_connect_rate;
+    if (connect_refill == core::time_point{}) {
+        connect_tokens = rate;  // one second's burst from the start
+    } else {
+        const double elapsed = std::chrono::duration<double>(now - connect_refill).count();
+        connect_tokens = std::min(rate, connect_tokens + elapsed * rate);
+    }
+    connect_refill = now;
+    if (connect_tokens >= 1.0) {
+        connect_tokens -= 1.0;
+        return core::clock::duration::zero();
+    }
+    return std::chrono::duration_cast<core::clock::duration>(std::chrono::duration<double>((1.0 - connect_tokens) / rate));
+}
+
 asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc, const listener_slot& slot) {
     for (;;) {
+        if (opts.limits.max_connect_rate > 0) {
+            // Over the rate, the next accept waits: clients queue in the listen
+            // backlog and get their CONNACK late, not a refusal to retry on.
+            for (int waits = 0;; ++waits) {
+                const auto now = core::clock::now();
+                const auto delay = connect_rate_delay(now);
+                if (delay == core::clock::duration::zero()) break;
+                if (waits == 0 && now - last_rate_log >= std::chrono::seconds(1)) {
+                    last_rate_log = now;
+                    MQ_LOG(log, log_level::warn, "broker", "", "connect rate {}/s reached (--max-connect-rate): accept delayed",
+                           opts.limits.max_connect_rate);
+                }
+                asio::steady_timer t(ioc, delay);
+                co_await t.async_wait(use_nothrow);
+                if (stopping) co_return;
+            }
+        }
         auto [ec, sock] = co_await acc.async_accept(use_nothrow);
         if (stopping || ec == asio::error::operation_aborted) co_return;
         if (ec) {

@@ -371,6 +371,10 @@ void connection::enqueue_publish(const core::send_publish& sp, publish_cache* ca
         srv_.note_drop(session_->client_id(), drop_cause::write_buffer);
         return;
     }
+    // After the drop decision: an alias is defined only by a PUBLISH that is sent.
+    if (v == protocol_version::v5 && srv_.opts.topic_alias_out && session_->client_topic_alias_maximum() > 0 &&
+        enqueue_aliased(sp))
+        return;
     const bool has_pid = sp.level != qos::at_most_once;
     out_item item;
     if (v == protocol_version::v5 && !sp.subscription_ids.empty()) {

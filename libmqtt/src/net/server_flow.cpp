@@ -18,7 +18,7 @@ constexpr std::chrono::seconds drop_log_interval{1};
 const char* cause_name(drop_cause c) noexcept {
     switch (c) {
         case drop_cause::queue_full:
-            return "queue full";
+            return "queue full (--max-queued or --max-queued-bytes)";
         case drop_cause::packet_too_large:
             return "above the client's maximum packet size";
         case drop_cause::expired:
@@ -79,9 +79,14 @@ void server_state::update_congestion(connection& c) {
     const std::size_t q = c.session().queued();
     const std::size_t high = std::max<std::size_t>(session_cfg.max_queued / 2, 1);
     const std::size_t low = session_cfg.max_queued / 4;
-    if (q >= high && !c.session().closed()) {
+    // Bytes count like messages: a live subscriber of large messages holds
+    // publishers back before max_queued_bytes makes it drop.
+    const std::uint64_t b = c.session().queued_bytes();
+    const std::uint64_t high_bytes = std::max<std::uint64_t>(session_cfg.max_queued_bytes / 2, 1);
+    const std::uint64_t low_bytes = session_cfg.max_queued_bytes / 4;
+    if ((q >= high || b >= high_bytes) && !c.session().closed()) {
         congested.try_emplace(c.id(), c.weak_from_this());
-    } else if (q <= low || c.session().closed()) {
+    } else if ((q <= low && b <= low_bytes) || c.session().closed()) {
         if (congested.erase(c.id()) != 0) wake_paused();
     }
 }

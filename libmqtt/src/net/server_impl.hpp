@@ -22,6 +22,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <mqtt/codec/limits.hpp>
+#include <mqtt/core/outbound_aliases.hpp>
 #include <mqtt/core/retained_store.hpp>
 #include <mqtt/core/router.hpp>
 #include <mqtt/core/server_session.hpp>
@@ -138,6 +139,9 @@ private:
     void release_buffer();
     void enqueue(out_item item);
     void enqueue_publish(const core::send_publish& sp, publish_cache* cache);
+    /// --topic-alias-out: queues `sp` with a Topic Alias (server_aliases.cpp);
+    /// false when it goes without one (the shared encoding).
+    bool enqueue_aliased(const core::send_publish& sp);
     /// Persistence: the journal could not store what this packet id's ack
     /// would acknowledge; refuse it (hardening S15).
     bool refuse_unstored(mqtt::packet& p);
@@ -174,6 +178,9 @@ private:
     std::size_t wal_ready_ = 0, wal_count_ = 0;
     std::uint64_t wal_target_ = 0, wal_dep_ = 0;  // packet id of a PUBLISH the journal refused
     std::atomic<bool> abandoned_{false};
+    // Outbound Topic Aliases of this network connection, made at the first
+    // PUBLISH to a client that accepts them [MQTT-3.3.2-7].
+    std::unique_ptr<core::outbound_aliases> aliases_out_;
 };
 
 /// Why a message was dropped (server_stats and $SYS/broker/stats).
@@ -314,6 +321,10 @@ public:
     /// Session `from` ends (after its subscriptions are gone): its unfinished
     /// shared-subscription messages go to other members of their groups.
     void return_shared(core::session_ref from, core::server_session& ending);
+    /// Another member of `share` than `excluded` that may read msg's topic;
+    /// `refused` is set when members exist but the ACL refuses them all.
+    std::optional<core::delivery> pick_reader(const std::string& share, core::session_ref excluded,
+                                              const mqtt::publish& msg, const core::acl* acl, bool& refused);
 
     // Delayed Wills [MQTT-3.1.3-9] (server_wills.cpp): published when the delay
     // passes, dropped when the client reconnects to its session in time, and
@@ -339,6 +350,11 @@ public:
     std::uint64_t next_tag = 1;
     std::uint64_t last_snapshot_bytes = 0;
     std::chrono::steady_clock::time_point last_refusal_log{};
+    // --max-connect-rate token bucket (server.cpp accept_loop), shared by the listeners.
+    double connect_tokens = 0;
+    core::time_point connect_refill{}, last_rate_log{};
+    /// Takes a connect token, or says how long until one is there.
+    core::clock::duration connect_rate_delay(core::time_point now);
     /// Opens the journal and restores its state (start()); throws persistence_error.
     void open_persistence();
     void append_record(const core::store::record& r);

@@ -209,7 +209,7 @@ void server_state::on_subscribe(connection& c, const core::subscribe_request& re
         o.retain_handling = v5 ? e.retain_handling : 0;
         o.subscription_id = req.subscription_id;
         auto check = check_topic_filter(e.filter, opts.limits.max_topic_levels);
-        if (check || e.filter.size() > opts.limits.max_string_length) {
+        if (check || e.filter.size() > opts.limits.max_topic_length) {
             codes.push_back(reason::topic_filter_invalid);  // 0x8F (3.1.1: 0x80)
             continue;
         }
@@ -349,7 +349,21 @@ server_state::route_result server_state::route(core::session_ref from, const std
     // A subscriber counts once the message is handed to its session, even if
     // the session then drops it (queue policy, packet size): it matched.
     bool matched = false;
-    for (auto& d : ds) matched = hand_to(d, msg, files->acl.get(), cache, tag, now, std::nullopt) || matched;
+    for (auto& d : ds) {
+        if (hand_to(d, msg, files->acl.get(), cache, tag, now, std::nullopt)) {
+            matched = true;
+        } else if (d.shared && d.share) {
+            // The group's pick may not read the topic: the message goes to a
+            // member that may (spec 4.8.2 leaves the choice to the Server), and
+            // is lost, counted, only when none may.
+            bool refused = false;
+            auto alt = pick_reader(*d.share, d.session, *msg, files->acl.get(), refused);
+            if (alt && hand_to(*alt, msg, files->acl.get(), cache, tag, now, std::nullopt))
+                matched = true;
+            else if (files->acl)  // the pick was refused, and so was every other member
+                note_drop(*d.share, drop_cause::not_authorized);
+        }
+    }
     ds.clear();
     if (deliveries.capacity() < ds.capacity()) deliveries.swap(ds);
     return matched ? route_result::delivered : route_result::no_subscribers;
@@ -398,16 +412,41 @@ void server_state::return_shared(core::session_ref from, core::server_session& e
     const auto now = core::clock::now();
     const auto files = auth.get();
     for (auto& it : items) {
-        auto d = router.pick_shared(*it.share, from, it.msg->level);
+        bool refused = false;
+        auto d = pick_reader(*it.share, from, *it.msg, files->acl.get(), refused);
         if (!d) {
-            MQ_LOG(log, log_level::debug, "broker", "", "no other member of {} for a message on {}", *it.share,
-                   it.msg->topic);
+            if (refused) {
+                note_drop(*it.share, drop_cause::not_authorized);  // no member may read it
+            } else {
+                MQ_LOG(log, log_level::debug, "broker", "", "no other member of {} for a message on {}",
+                       *it.share, it.msg->topic);
+            }
             continue;
         }
         publish_cache cache;
         std::uint64_t tag = 0;
         (void)hand_to(*d, it.msg, files->acl.get(), cache, tag, now, it.received);
     }
+}
+
+std::optional<core::delivery> server_state::pick_reader(const std::string& share, core::session_ref excluded,
+                                                       const mqtt::publish& msg, const core::acl* acl,
+                                                       bool& refused) {
+    refused = false;
+    auto d = router.pick_shared(share, excluded, msg.level, [&](core::session_ref s) {
+        const auto rit = by_ref.find(s);
+        if (rit == by_ref.end()) return false;
+        const session_record& rec = *rit->second;
+        // Read access as hand_to() checks it (hardening J05, J07).
+        const bool ok =
+            !acl || acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt,
+                                   rec.client_id},
+                                  msg.topic);
+        refused = refused || !ok;
+        return ok;
+    });
+    if (d) refused = false;
+    return d;
 }
 
 }  // namespace mqtt::net::detail

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,7 +79,10 @@ public:
     std::optional<session_ref> pick_shared_member(std::string_view shared_filter, session_ref excluded);
     /// The same choice as a delivery of a message published at `level`: that
     /// member's granted QoS, identifier and Retain As Published, `share` set.
-    std::optional<delivery> pick_shared(std::string_view shared_filter, session_ref excluded, qos level);
+    /// `eligible` (if set) must accept the member, e.g. the ACL lets it read
+    /// the topic; refused members are skipped in round-robin order.
+    std::optional<delivery> pick_shared(std::string_view shared_filter, session_ref excluded, qos level,
+                                        const std::function<bool(session_ref)>& eligible = {});
 
     /// Subscriptions (shared ones included) over all sessions.
     std::size_t subscription_count() const noexcept;

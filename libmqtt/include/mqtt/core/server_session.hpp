@@ -51,6 +51,13 @@ struct server_session_config {
     std::uint16_t max_keepalive = 65'535;
     std::uint32_t max_session_expiry = 86'400;
     std::uint32_t max_string_length = 4096;  // client id 0x85, username 0x86
+    /// PUBLISH topic bytes and levels: over either, v5 QoS 1/2 get PUBACK/PUBREC
+    /// 0x90, v5 QoS 0 DISCONNECT 0x90, 3.1.1 a close (handle_publish).
+    std::uint32_t max_topic_length = 4096;
+    std::uint32_t max_topic_levels = 128;
+    /// Bytes (topic + payload) of the messages waiting in the queue; over it
+    /// the oldest go, counted as queue_full like max_queued.
+    std::uint64_t max_queued_bytes = 16ull * 1024 * 1024;
 };
 
 /// Send a control packet (CONNACK, acks, SUBACK, DISCONNECT, PINGRESP...).
@@ -281,10 +288,17 @@ public:
     bool closed() const noexcept { return state_ == state::closed; }
     protocol_version version() const noexcept { return version_; }
     const std::string& client_id() const noexcept { return client_id_; }
+    /// The v5 client's Topic Alias Maximum: how many aliases it accepts from
+    /// the broker (0: none, and always 0 on 3.1.1) [MQTT-3.3.2-9].
+    std::uint16_t client_topic_alias_maximum() const noexcept { return client_topic_alias_maximum_; }
+    /// The v5 client's Maximum Packet Size [MQTT-3.1.2-24].
+    std::uint32_t client_maximum_packet_size() const noexcept { return client_max_packet_size_; }
     /// Session Expiry Interval in force (updated by DISCONNECT) [MQTT-3.1.2-23].
     std::uint32_t session_expiry() const noexcept { return session_expiry_; }
     /// Messages waiting under max_queued (the retained backlog not included).
     std::size_t queued() const noexcept { return queue_.size(); }
+    /// Topic + payload bytes of those messages (bounded by max_queued_bytes).
+    std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
     /// Retained messages from SUBSCRIBE still waiting for the window.
     std::size_t retained_backlog() const noexcept { return backlog_.size(); }
     std::size_t inflight() const noexcept { return inflight_.size(); }
@@ -330,8 +344,15 @@ private:
     /// Forwarded copy with the remaining expiry, or nullptr when expired.
     std::shared_ptr<const mqtt::publish> with_remaining_expiry(const std::shared_ptr<const mqtt::publish>& msg,
                                                                std::optional<time_point> received) const;
+    /// What an entry of queue_ counts against max_queued_bytes: the bytes a
+    /// slow consumer makes the broker hold (topic + payload; the rest is small
+    /// and bounded by the count).
+    static std::uint64_t queued_weight(const outbound& o) noexcept {
+        return o.msg ? o.msg->topic.size() + o.msg->payload.size() : 0;
+    }
     void pump_queue();
     std::uint16_t window() const noexcept;
+    bool topic_within_limits(std::string_view topic) const noexcept;
     bool fits_client_limit(const mqtt::publish& m, qos level, const std::vector<std::uint32_t>& ids) const;
     void count_drop(std::uint64_t drop_counts::*cause) noexcept {
         ++dropped_;
@@ -360,6 +381,7 @@ private:
     // Client's limits (v5 CONNECT properties).
     std::uint16_t client_receive_maximum_ = 65'535;
     std::uint32_t client_max_packet_size_ = 268'435'460;
+    std::uint16_t client_topic_alias_maximum_ = 0;  // aliases the client accepts from us
 
     // Inbound.
     std::vector<std::string> aliases_;                // index = Topic Alias
@@ -369,6 +391,7 @@ private:
     packet_id_pool ids_;
     lazy_deque<outbound> inflight_;  // in send order
     lazy_deque<outbound> queue_;
+    std::uint64_t queued_bytes_ = 0;  // queued_weight() of queue_'s entries
     lazy_deque<outbound> backlog_;  // retained on SUBSCRIBE, sent before queue_ (D09)
     std::uint64_t dropped_ = 0;
     drop_counts new_drops_;

@@ -51,15 +51,27 @@ public:
 /// Broker limits; defaults from hardening.md §1.1.
 struct broker_limits {
     std::uint32_t max_connections = 1000;
+    /// New connections accepted per second over all listeners, 0 = unlimited.
+    /// Above it accept() waits (the kernel's listen backlog holds the
+    /// clients, whose CONNECT is answered later) instead of refusing, so a
+    /// reconnect storm is smoothed rather than turned into retries. Bursts of
+    /// up to one second's worth are accepted at once.
+    std::uint32_t max_connect_rate = 0;
     std::uint32_t max_connect_packet = 64 * 1024;
     std::uint32_t max_packet_size = 1024 * 1024;
     std::uint32_t max_string_length = 4096;
     std::uint32_t max_user_properties = 32;
+    /// PUBLISH topics and SUBSCRIBE filters (not max_string_length): a topic
+    /// over either gets 0x90 (QoS 1/2 ack, else DISCONNECT; 3.1.1: close), a
+    /// filter SUBACK 0x8F (3.1.1: 0x80). Also the Will topic's levels.
+    std::uint32_t max_topic_length = 4096;
     std::uint32_t max_topic_levels = 128;
     std::uint16_t receive_maximum = 100;
     std::uint16_t max_inflight = 32;
     std::uint32_t max_queued = 1000;
-    std::uint64_t max_queued_bytes = 1024 * 1024;
+    /// Topic + payload bytes queued per session beyond the in-flight window;
+    /// drop-oldest like max_queued, counted as queue_full.
+    std::uint64_t max_queued_bytes = 16ull * 1024 * 1024;
     std::uint64_t max_write_buffer = 1024 * 1024;
     std::uint32_t max_subscriptions = 10'000;
     std::uint16_t topic_alias_maximum = 10;
@@ -85,6 +97,12 @@ struct server_options {
     /// `%c` = its client id. The default, under `$`, is not matched by `#`
     /// [MQTT-4.7.2-1]. Empty: never sent.
     std::string response_information = "$response/%c/";
+    /// --topic-alias-out: replace topics sent before to a v5 client that
+    /// allows it (Topic Alias Maximum > 0) with Topic Aliases, at most
+    /// min(its maximum, 256) per connection (MQTT 5 3.3.2.3.4). Such
+    /// subscribers get their own encoding of each PUBLISH instead of the
+    /// shared one.
+    bool topic_alias_out = true;
     /// Install SIGINT/SIGTERM handlers in start(): a signal calls stop(shutdown_timeout);
     /// and SIGHUP, which calls reload().
     bool handle_signals = false;
