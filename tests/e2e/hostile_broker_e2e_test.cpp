@@ -306,3 +306,24 @@ TEST_CASE(
         CHECK(t.r.err.find("[2J gone") != std::string::npos);
     }
 }
+
+TEST_CASE("e2e E08 mq sub answers PUBREL for an unknown id with PUBCOMP 0x92, ignores a stray PUBACK, runs on") {
+    // After the SUBACK: PUBREL id 7 and PUBACK id 9 (neither id was ever used), then a
+    // QoS 0 PUBLISH "x" on "a", which -C 1 must still print and end on.
+    hostile_peer peer(subscribe_then(connack_v5_ok(), {0x01},
+                                     {0x62, 0x02, 0x00, 0x07, 0x40, 0x02, 0x00, 0x09, 0x30, 0x05, 0x00, 0x01,
+                                      'a', 0x00, 'x'}));
+    const auto t = sub(peer, {"-q", "1", "-C", "1"});
+    INFO("stderr: " << t.r.err);
+    CHECK(t.r.exit_code == 0);
+    CHECK(t.r.out == "x\n");
+    const auto packets = peer.finish();
+    bool pubcomp_92 = false;
+    for (const auto& p : packets) {
+        if (p.first == 0x70 && p.body.size() >= 3 && p.body[0] == 0x00 && p.body[1] == 0x07 && p.body[2] == 0x92) {
+            pubcomp_92 = true;
+        }
+    }
+    CHECK(pubcomp_92);  // 0x92 Packet Identifier not found (sec-3.7.2.1)
+    CHECK_FALSE(hostile_peer::has_disconnect(packets, 0x82));
+}
