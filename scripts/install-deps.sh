@@ -5,10 +5,12 @@
 # libmosquitto-dev is not used by the mq build: it is the comparison peer of the benchmark,
 # bench/generator_cpu.sh compiles bench/mosq_gen.c (a libmosquitto load generator) with it to
 # measure mq bench's generator CPU per message against a libmosquitto client's (issue 5).
+# faketime (libfaketime) is a test peer like mosquitto: tests/e2e/clock_jump_e2e_test.cpp preloads
+# it into mq to jump the wall clock mid-run (hardening.md S12).
 set -eu
 PKGS="cmake g++ clang make pkg-config libboost1.81-dev libssl-dev libcli11-dev nlohmann-json3-dev \
 doctest-dev libfmt-dev scdoc mandoc openssl shellcheck \
-mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin libmosquitto-dev"
+mosquitto mosquitto-clients python3-paho-mqtt librsvg2-bin libmosquitto-dev faketime"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

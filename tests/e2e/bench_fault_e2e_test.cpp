@@ -384,7 +384,7 @@ TEST_CASE("bench without a host benchmarks an embedded broker") {
     CHECK(s["latency_us"]["ack"]["count"].get<int>() >= 990);
 }
 
-TEST_CASE("bench interrupted by SIGINT prints a partial summary and exits 130") {
+TEST_CASE("bench S11 interrupted by SIGINT prints a partial summary and exits 130") {
     fault_broker broker(fault::none);
     mq::test::process proc({MQ_BINARY, "bench", "e2e", "-h", "127.0.0.1", "-p", std::to_string(broker.port()),
                             "--json", "--warmup", "0s", "--duration", "60s", "--rate", "500"});

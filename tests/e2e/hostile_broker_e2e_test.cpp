@@ -249,3 +249,81 @@ TEST_CASE("e2e mq rr exits 76 on a refused subscription and on DISCONNECT 0x80, 
         peer.finish();
     }
 }
+
+TEST_CASE(
+    "e2e E05 mq sub exits 76 with DISCONNECT 0x94 on a topic alias it never allowed, 0x82 on an unknown "
+    "one") {
+    {
+        // Topic Alias Maximum 0 (our default): alias 1 on topic "a" is above it (MQTT-3.3.2-11).
+        hostile_peer peer(subscribe_then(connack_v5_ok(), {0x00},
+                                         {0x30, 0x08, 0x00, 0x01, 'a', 0x03, 0x23, 0x00, 0x01, 'x'}));
+        const auto t = sub(peer);
+        check_exit(t, 76);
+        CHECK(t.r.out.empty());
+        CHECK(hostile_peer::has_disconnect(peer.finish(), 0x94));
+    }
+    {
+        // Alias 3 allowed but never set, with an empty topic: nothing to map it to.
+        hostile_peer peer(
+            subscribe_then(connack_v5_ok(), {0x00}, {0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x03, 'x'}));
+        const auto t = sub(peer, {"--topic-alias-maximum", "5"});
+        check_exit(t, 76);
+        CHECK(t.r.out.empty());
+        CHECK(hostile_peer::has_disconnect(peer.finish(), 0x82));
+    }
+}
+
+TEST_CASE("e2e E07 mq sub exits 76 with DISCONNECT 0x93 on more QoS 2 in flight than its Receive Maximum") {
+    // Three QoS 2 PUBLISHes (ids 1-3) and no PUBREL: the third is past --receive-maximum 2.
+    byte_string flood;
+    for (std::uint8_t id = 1; id <= 3; ++id) {
+        const byte_string p{0x34, 0x07, 0x00, 0x01, 'a', 0x00, id, 0x00, 'x'};
+        flood.insert(flood.end(), p.begin(), p.end());
+    }
+    hostile_peer peer(subscribe_then(connack_v5_ok(), {0x02}, flood));
+    const auto t = sub(peer, {"-q", "2", "--receive-maximum", "2"});
+    check_exit(t, 76);
+    CHECK(hostile_peer::has_disconnect(peer.finish(), 0x93));
+}
+
+TEST_CASE(
+    "e2e E09 a DISCONNECT Reason String with invalid UTF-8 is 76; one with escape sequences is printed "
+    "escaped") {
+    {
+        // DISCONNECT 0x80, Reason String ff fe: malformed, the client exits 76 all the same.
+        hostile_peer peer(
+            subscribe_then(connack_v5_ok(), {0x00}, {0xe0, 0x07, 0x80, 0x05, 0x1f, 0x00, 0x02, 0xff, 0xfe}));
+        check_exit(sub(peer), 76);
+    }
+    {
+        // DISCONNECT 0x80, Reason String "ESC[2J gone": the broker's words reach stderr, not its escapes.
+        hostile_peer peer(subscribe_then(
+            connack_v5_ok(), {0x00},
+            {0xe0, 0x0e, 0x80, 0x0c, 0x1f, 0x00, 0x09, 0x1b, '[', '2', 'J', ' ', 'g', 'o', 'n', 'e'}));
+        const auto t = sub(peer);
+        check_exit(t, 76);
+        CHECK(t.r.err.find('\x1b') == std::string::npos);
+        CHECK(t.r.err.find("[2J gone") != std::string::npos);
+    }
+}
+
+TEST_CASE("e2e E08 mq sub answers PUBREL for an unknown id with PUBCOMP 0x92, ignores a stray PUBACK, runs on") {
+    // After the SUBACK: PUBREL id 7 and PUBACK id 9 (neither id was ever used), then a
+    // QoS 0 PUBLISH "x" on "a", which -C 1 must still print and end on.
+    hostile_peer peer(subscribe_then(connack_v5_ok(), {0x01},
+                                     {0x62, 0x02, 0x00, 0x07, 0x40, 0x02, 0x00, 0x09, 0x30, 0x05, 0x00, 0x01,
+                                      'a', 0x00, 'x'}));
+    const auto t = sub(peer, {"-q", "1", "-C", "1"});
+    INFO("stderr: " << t.r.err);
+    CHECK(t.r.exit_code == 0);
+    CHECK(t.r.out == "x\n");
+    const auto packets = peer.finish();
+    bool pubcomp_92 = false;
+    for (const auto& p : packets) {
+        if (p.first == 0x70 && p.body.size() >= 3 && p.body[0] == 0x00 && p.body[1] == 0x07 && p.body[2] == 0x92) {
+            pubcomp_92 = true;
+        }
+    }
+    CHECK(pubcomp_92);  // 0x92 Packet Identifier not found (sec-3.7.2.1)
+    CHECK_FALSE(hostile_peer::has_disconnect(packets, 0x82));
+}

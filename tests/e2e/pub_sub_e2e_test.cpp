@@ -204,14 +204,25 @@ TEST_CASE("e2e pub -l sends one message per line") {
     CHECK(sub.wait(10s).exit_code == 0);
 }
 
-TEST_CASE("e2e closed stdout ends sub with exit 0") {
+TEST_CASE("e2e S10 closed stdout ends sub with exit 0, a DISCONNECT and nothing on stderr") {
     e2e_broker broker;
     const std::string p = broker.port_text();
     REQUIRE(run_mq({"pub", "-p", p, "-t", "e2e/pipe", "-r", "-q", "1", "-m", "x"}).exit_code == 0);
-    process sub(mq_cmd({"sub", "-p", p, "-t", "e2e/pipe", "-W", "10s"}));
+    // `mq sub | head -1`: the reader goes away. A Will tells whether the sub sent
+    // DISCONNECT (Will discarded [MQTT-3.1.2-10]) or just dropped the connection.
+    process watcher(mq_cmd({"sub", "-p", p, "-t", "e2e/pipe-will", "-v"}));
+    REQUIRE(wait_subscribed(watcher, broker, "e2e/pipe-will"));
+    while (watcher.read_line(100ms)) {
+    }
+    process sub(mq_cmd({"sub", "-p", p, "-t", "e2e/pipe", "-W", "10s", "--will-topic", "e2e/pipe-will",
+                        "--will-payload", "gone"}));
     sub.close_stdout();
     const auto r = sub.wait(15s);
     CHECK_FALSE(r.timed_out);
     CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    CHECK_FALSE(watcher.read_line(700ms).has_value());  // no Will: the DISCONNECT was sent
+    watcher.signal(SIGINT);
+    CHECK(watcher.wait(10s).exit_code == 0);
     CHECK(run_mq({"pub", "-p", p, "-t", "e2e/pipe", "-r", "-n", "-q", "1"}).exit_code == 0);
 }
