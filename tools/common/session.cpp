@@ -5,6 +5,7 @@
 #include <csignal>
 #include <exception>
 #include <mutex>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -94,8 +95,13 @@ int command_runner::run(std::function<asio::awaitable<int>()> body, std::functio
 }
 
 struct async_event::impl {
-    explicit impl(asio::any_io_executor ex) : timer(ex) {}
-    asio::steady_timer timer;
+    explicit impl(asio::any_io_executor ex) : executor(ex) { timer.emplace(std::move(ex)); }
+    asio::any_io_executor executor;
+    // The timer lives only as long as the async_event: a notifier() copy on
+    // another thread (the stdin reader) can keep this state alive past the
+    // io_context, and a timer destroyed after its io_context is a
+    // use-after-free. So ~async_event destroys it on the owning thread.
+    std::optional<asio::steady_timer> timer;
     bool pending = false;  // notified while nobody waited
     bool waiting = false;
     std::mutex mu;         // guards `alive` for notifier() copies
@@ -107,6 +113,7 @@ async_event::async_event(asio::any_io_executor ex) : impl_(std::make_shared<impl
 async_event::~async_event() {
     std::lock_guard lk(impl_->mu);
     impl_->alive = false;
+    impl_->timer.reset();
 }
 
 asio::awaitable<void> async_event::wait() {
@@ -115,9 +122,10 @@ asio::awaitable<void> async_event::wait() {
         self->pending = false;
         co_return;
     }
-    self->timer.expires_at(asio::steady_timer::time_point::max());
+    if (!self->timer) co_return;
+    self->timer->expires_at(asio::steady_timer::time_point::max());
     self->waiting = true;
-    auto [ec] = co_await self->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await self->timer->async_wait(asio::as_tuple(asio::use_awaitable));
     (void)ec;
     self->waiting = false;
     self->pending = false;
@@ -132,8 +140,11 @@ std::function<void()> async_event::notifier() {
         if (!self) return;
         std::lock_guard lk(self->mu);
         if (!self->alive) return;
-        asio::post(self->timer.get_executor(), [self] {
-            if (self->waiting) self->timer.cancel();
+        // Only the owning thread touches the timer; the handler may run (or be
+        // dropped at io_context shutdown) after ~async_event reset it.
+        asio::post(self->executor, [self] {
+            if (!self->timer) return;
+            if (self->waiting) self->timer->cancel();
             else self->pending = true;
         });
     };
