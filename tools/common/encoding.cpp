@@ -95,8 +95,14 @@ bool hex_decode(std::string_view in, std::vector<std::uint8_t>& out) {
 void json_quote(std::string_view s, std::string& out) {
     out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    // Copy runs that need no escape in one append: payloads are mostly plain
+    // text and a per-character push_back was mq sub --json's top cost.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"': out.append("\\\""); break;
         case '\\': out.append("\\\\"); break;
@@ -105,17 +111,15 @@ void json_quote(std::string_view s, std::string& out) {
         case '\t': out.append("\\t"); break;
         case '\b': out.append("\\b"); break;
         case '\f': out.append("\\f"); break;
-        default:
-            if (c < 0x20 || c == 0x7F) {
-                static constexpr char digits[] = "0123456789abcdef";
-                out.append("\\u00");
-                out.push_back(digits[c >> 4]);
-                out.push_back(digits[c & 15]);
-            } else {
-                out.push_back(ch);
-            }
+        default: {
+            static constexpr char digits[] = "0123456789abcdef";
+            out.append("\\u00");
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 15]);
+        }
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out.push_back('"');
 }
 

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "common/stdio.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace mq::tools {
 namespace {
+constexpr std::size_t max_batch = 64;  // records per writev (well under IOV_MAX)
 }  // namespace
 
 void ignore_sigpipe() noexcept {
@@ -45,6 +49,41 @@ int write_all(int fd, std::string_view data) noexcept {
     return 0;
 }
 
+int write_all(int fd, const std::vector<std::string>& records) noexcept {
+    std::array<iovec, max_batch> iov{};
+    std::size_t first = 0;   // first record not fully written
+    std::size_t offset = 0;  // bytes of it already written
+    while (first < records.size()) {
+        std::size_t n_iov = 0;
+        for (std::size_t i = first; i < records.size() && n_iov < iov.size(); ++i) {
+            const std::size_t skip = i == first ? offset : 0;
+            if (records[i].size() == skip) continue;
+            iov[n_iov].iov_base = const_cast<char*>(records[i].data() + skip);
+            iov[n_iov].iov_len = records[i].size() - skip;
+            ++n_iov;
+        }
+        if (n_iov == 0) return 0;
+        const ssize_t n = ::writev(fd, iov.data(), static_cast<int>(n_iov));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        // Advance past what the kernel took.
+        auto left = static_cast<std::size_t>(n);
+        while (first < records.size()) {
+            const std::size_t rest = records[first].size() - offset;
+            if (left < rest) {
+                offset += left;
+                break;
+            }
+            left -= rest;
+            ++first;
+            offset = 0;
+        }
+    }
+    return 0;
+}
+
 stdout_writer::stdout_writer(int fd, std::size_t max_queue)
     : fd_(fd), max_queue_(max_queue), thread_([this] { run(); }) {}
 
@@ -58,12 +97,20 @@ stdout_writer::~stdout_writer() {
 }
 
 bool stdout_writer::try_push(std::string record) {
+    bool wake = false;
     {
         std::lock_guard lk(mu_);
-        if (state_ != state::ok || queue_.size() >= max_queue_) return false;
+        if (state_ != state::ok) return false;
+        if (queue_.size() >= max_queue_) {
+            space_wanted_ = true;  // the writer tells us when it made room
+            return false;
+        }
         queue_.push_back(std::move(record));
+        wake = writer_sleeping_;
     }
-    cv_.notify_one();
+    // Only a sleeping writer needs the futex wake; a busy one takes the record
+    // with its next batch.
+    if (wake) cv_.notify_one();
     return true;
 }
 
@@ -74,7 +121,9 @@ void stdout_writer::set_notify(std::function<void()> fn) {
 
 void stdout_writer::flush() {
     std::unique_lock lk(mu_);
+    ++flushers_;
     idle_cv_.wait(lk, [this] { return (queue_.empty() && !busy_) || state_ != state::ok; });
+    --flushers_;
 }
 
 stdout_writer::state stdout_writer::status() const {
@@ -90,17 +139,28 @@ int stdout_writer::error() const {
 void stdout_writer::run() {
     std::unique_lock lk(mu_);
     for (;;) {
+        writer_sleeping_ = true;
         cv_.wait(lk, [this] { return stop_ || !queue_.empty(); });
+        writer_sleeping_ = false;
         if (queue_.empty()) break;  // stop requested and everything written
         if (state_ != state::ok) {
             queue_.clear();
             continue;
         }
-        std::string rec = std::move(queue_.front());
-        queue_.pop_front();
+        // Take everything queued (up to a bound) and write it with one
+        // writev: each record still goes out as soon as the writer gets to it,
+        // but a writer that fell behind catches up with one syscall per batch
+        // instead of one per message.
+        std::vector<std::string> batch;
+        batch.reserve(std::min(queue_.size(), max_batch));
+        while (!queue_.empty() && batch.size() < max_batch) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
         busy_ = true;
         lk.unlock();
-        const int err = write_all(fd_, rec);
+        const int err = write_all(fd_, batch);
+        batch.clear();
         lk.lock();
         busy_ = false;
         if (err != 0) {
@@ -108,9 +168,14 @@ void stdout_writer::run() {
             errno_ = err;
             queue_.clear();
         }
-        auto fn = notify_;
-        idle_cv_.notify_all();
-        if (fn) {
+        if (flushers_ > 0) idle_cv_.notify_all();
+        // Tell the producer only what it waits for (room after a full queue)
+        // or must act on (closed/failed): a wake-up per batch would cost the
+        // event loop a post and an eventfd write per message.
+        const bool tell = err != 0 || space_wanted_;
+        space_wanted_ = false;
+        if (tell && notify_) {
+            auto fn = notify_;
             lk.unlock();
             fn();
             lk.lock();

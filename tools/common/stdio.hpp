@@ -23,9 +23,12 @@ void reserve_standard_fds() noexcept;
 /// Writes all of `data` to `fd` (one write(2) unless the kernel takes part of
 /// it), retrying on EINTR. Returns 0 or the errno of the failure.
 int write_all(int fd, std::string_view data) noexcept;
+/// Writes every record in order with as few writev calls as the kernel allows;
+/// 0 or the errno that stopped it (64 records per writev; short writes resumed).
+int write_all(int fd, const std::vector<std::string>& records) noexcept;
 
-/// Blocking writer thread for stdout with a bounded record queue: each record is
-/// one write(2). The reader leaving (EPIPE) makes the state `closed`; another
+/// Blocking writer thread for stdout with a bounded record queue: records are
+/// written as soon as the thread gets to them, a backlog in one writev(2). The reader leaving (EPIPE) makes the state `closed`; another
 /// error makes it `failed` (exit 74).
 class stdout_writer {
 public:
@@ -39,7 +42,8 @@ public:
 
     /// Queues a record; false when the queue is full or the writer stopped.
     bool try_push(std::string record);
-    /// Called on the writer thread after space frees or the state changes.
+    /// Called on the writer thread when room frees after a try_push found the
+    /// queue full, or when the state changes.
     void set_notify(std::function<void()> fn);
     /// Blocks until every queued record is written or the writer stopped.
     void flush();
@@ -61,6 +65,9 @@ private:
     int errno_ = 0;
     bool busy_ = false;
     bool stop_ = false;
+    bool writer_sleeping_ = false;  // in cv_.wait: a push must wake it
+    bool space_wanted_ = false;     // a try_push found the queue full
+    int flushers_ = 0;              // threads in flush()
     std::thread thread_;
 };
 

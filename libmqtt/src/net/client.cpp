@@ -275,6 +275,7 @@ asio::awaitable<mqtt::unsuback> client::unsubscribe(std::vector<std::string> fil
     return impl_->unsubscribe(std::move(filters), std::move(props));
 }
 asio::awaitable<std::optional<mqtt::publish>> client::receive() { return impl_->receive(); }
+std::size_t client::buffered() const noexcept { return impl_->recv_q_.size(); }
 asio::awaitable<void> client::disconnect(mqtt::disconnect d) { return impl_->disconnect(std::move(d)); }
 void client::close() noexcept { impl_->close(); }
 const mqtt::connack& client::connack_info() const noexcept { return impl_->connack_; }

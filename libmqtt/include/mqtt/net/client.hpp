@@ -101,6 +101,9 @@ public:
     /// Next incoming PUBLISH (acknowledged per QoS by the library); nullopt
     /// after an orderly close.
     boost::asio::awaitable<std::optional<mqtt::publish>> receive();
+    /// Messages receive() would return without waiting: lets a consumer batch
+    /// its own output while more input is already here.
+    std::size_t buffered() const noexcept;
     /// Waits for outstanding QoS 1/2 publishes, sends DISCONNECT, closes.
     boost::asio::awaitable<void> disconnect(mqtt::disconnect d = {});
     /// Closes the socket at once (signals, fatal errors).
