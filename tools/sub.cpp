@@ -356,8 +356,11 @@ int run_sub(sub_options& o) {
         throw std::system_error(mqtt::net::net_error::connection_lost, "connection lost");
     };
     const int code = runner.run(body, [&](stop_reason r) {
-        push_record_blocking(writer, pending);
-        pending.clear();  // counted as printed: write them
+        // Records already counted as printed: once the queue drained, they fit.
+        if (!pending.empty()) {
+            writer.flush();
+            writer.try_push(std::move(pending));
+        }
         writer.flush();
         sum.stopped(r);
         if (r == stop_reason::timeout || r == stop_reason::signal) report_rollcall();

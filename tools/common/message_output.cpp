@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "common/message_output.hpp"
 
-#include <chrono>
-#include <thread>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -61,15 +59,6 @@ boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, 
         co_await space.wait();
     }
     co_return writer.status();
-}
-
-stdout_writer::state push_record_blocking(stdout_writer& writer, const std::string& record) {
-    if (record.empty()) return writer.status();
-    for (int tries = 0; tries < 5000 && !writer.try_push(record); ++tries) {
-        if (writer.status() != stdout_writer::state::ok) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return writer.status();
 }
 
 std::vector<predicate> parse_expect_options(const std::vector<std::string>& texts, const char* option) {

@@ -51,9 +51,6 @@ private:
 /// while the queue is full. Returns the writer's state afterwards.
 boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, async_event& space,
                                                          const std::string& record);
-/// The same from outside the event loop (after it stopped): waits on the
-/// writer thread for room, at most about 5 s; empty records are not queued.
-stdout_writer::state push_record_blocking(stdout_writer& writer, const std::string& record);
 
 /// Parses every `--expect` text; throws std::system_error(tool_error::usage)
 /// naming the bad one.

@@ -122,7 +122,6 @@ asio::awaitable<void> async_event::wait() {
         self->pending = false;
         co_return;
     }
-    if (!self->timer) co_return;
     self->timer->expires_at(asio::steady_timer::time_point::max());
     self->waiting = true;
     auto [ec] = co_await self->timer->async_wait(asio::as_tuple(asio::use_awaitable));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "common/stdio.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -121,9 +120,7 @@ void stdout_writer::set_notify(std::function<void()> fn) {
 
 void stdout_writer::flush() {
     std::unique_lock lk(mu_);
-    ++flushers_;
     idle_cv_.wait(lk, [this] { return (queue_.empty() && !busy_) || state_ != state::ok; });
-    --flushers_;
 }
 
 stdout_writer::state stdout_writer::status() const {
@@ -137,6 +134,8 @@ int stdout_writer::error() const {
 }
 
 void stdout_writer::run() {
+    std::vector<std::string> batch;  // reused: no allocation per batch
+    batch.reserve(max_batch);
     std::unique_lock lk(mu_);
     for (;;) {
         writer_sleeping_ = true;
@@ -151,8 +150,6 @@ void stdout_writer::run() {
         // writev: each record still goes out as soon as the writer gets to it,
         // but a writer that fell behind catches up with one syscall per batch
         // instead of one per message.
-        std::vector<std::string> batch;
-        batch.reserve(std::min(queue_.size(), max_batch));
         while (!queue_.empty() && batch.size() < max_batch) {
             batch.push_back(std::move(queue_.front()));
             queue_.pop_front();
@@ -168,7 +165,7 @@ void stdout_writer::run() {
             errno_ = err;
             queue_.clear();
         }
-        if (flushers_ > 0) idle_cv_.notify_all();
+        idle_cv_.notify_all();
         // Tell the producer only what it waits for (room after a full queue)
         // or must act on (closed/failed): a wake-up per batch would cost the
         // event loop a post and an eventfd write per message.

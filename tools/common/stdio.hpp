@@ -28,8 +28,9 @@ int write_all(int fd, std::string_view data) noexcept;
 int write_all(int fd, const std::vector<std::string>& records) noexcept;
 
 /// Blocking writer thread for stdout with a bounded record queue: records are
-/// written as soon as the thread gets to them, a backlog in one writev(2). The reader leaving (EPIPE) makes the state `closed`; another
-/// error makes it `failed` (exit 74).
+/// written as soon as the thread gets to them, a backlog in one writev(2).
+/// The reader leaving (EPIPE) makes the state `closed`; another error makes
+/// it `failed` (exit 74).
 class stdout_writer {
 public:
     enum class state : std::uint8_t { ok, closed, failed };
@@ -67,7 +68,6 @@ private:
     bool stop_ = false;
     bool writer_sleeping_ = false;  // in cv_.wait: a push must wake it
     bool space_wanted_ = false;     // a try_push found the queue full
-    int flushers_ = 0;              // threads in flush()
     std::thread thread_;
 };
 
