@@ -289,21 +289,16 @@ bool transport::can_wait_readable() const noexcept {
     return stream_.index() == 0 || stream_.index() == 4;
 }
 
-asio::awaitable<boost::system::error_code> transport::wait_readable() {
+bool transport::readable_now() noexcept {
     boost::system::error_code ec;
-    auto wait = [&](auto& sock) -> asio::awaitable<void> {
-        // Asio's async_wait is not speculative: under edge-triggered epoll a
-        // wait started after the edge was consumed would sleep on bytes that
-        // are already there. Asking the kernel first closes that window (this
-        // runs on the connection's only thread, so nothing polls in between).
-        if (sock.available(ec) > 0 || ec) co_return;
-        std::tie(ec) = co_await sock.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-    };
-    if (stream_.index() == 0)
-        co_await wait(std::get<0>(stream_));
-    else if (stream_.index() == 4)
-        co_await wait(std::get<4>(stream_));
-    co_return ec;
+    std::size_t n = 0;
+    if (auto* t = std::get_if<0>(&stream_))
+        n = t->available(ec);
+    else if (auto* u = std::get_if<4>(&stream_))
+        n = u->available(ec);
+    else
+        return true;  // TLS / WebSocket: read_some() decides
+    return n > 0 || ec;
 }
 
 asio::awaitable<io_result> transport::write(asio::const_buffer b) {

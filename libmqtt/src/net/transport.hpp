@@ -87,10 +87,26 @@ public:
 
     asio::awaitable<io_result> read_some(asio::mutable_buffer b);
     /// Plain TCP and Unix sockets: waits until bytes can be read, so an idle
-    /// reader needs no buffer. False for TLS and WebSockets (their layers
-    /// buffer bytes the socket does not show); read_some() is the way there.
+    /// reader needs no buffer and no coroutine. False for TLS and WebSockets
+    /// (their layers buffer bytes the socket does not show); read_some() is
+    /// the way there.
     bool can_wait_readable() const noexcept;
-    asio::awaitable<boost::system::error_code> wait_readable();
+    /// Bytes (or an error, or EOF) are ready in the kernel now. Asio's
+    /// async_wait is not speculative: under edge-triggered epoll a wait started
+    /// after the edge was consumed would sleep on bytes that are already
+    /// there, so ask this first (on the connection's only thread, nothing
+    /// polls in between).
+    bool readable_now() noexcept;
+    /// Calls `h(error_code)` once the socket is readable (can_wait_readable()
+    /// only). A plain handler: the pending operation is Asio's small wait op,
+    /// not a coroutine frame.
+    template <class Handler>
+    void async_wait_readable(Handler&& h) {
+        if (auto* t = std::get_if<0>(&stream_))
+            t->async_wait(tcp::socket::wait_read, std::forward<Handler>(h));
+        else
+            std::get<4>(stream_).async_wait(local_socket::wait_read, std::forward<Handler>(h));
+    }
     /// Writes all of `b` (one WebSocket binary message on ws/wss).
     asio::awaitable<io_result> write(asio::const_buffer b);
     /// Orderly end: TLS close_notify / WebSocket close, then the socket. Errors ignored.
