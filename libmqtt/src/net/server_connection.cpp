@@ -75,7 +75,7 @@ template_ptr publish_cache::get(const mqtt::publish& msg, protocol_version v, bo
 
 connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener)
     : srv_(srv),
-      io_(std::make_unique<transport>(std::move(sock), listener.kind, srv.tls_ctx)),
+      io_(std::move(sock), listener.kind, srv.tls_ctx),
       listener_(listener),
       id_(id),
       session_(std::make_unique<core::server_session>(srv.session_cfg)) {}
@@ -117,7 +117,7 @@ asio::awaitable<void> connection::reader() {
         ao.ws_path = listener_.ws_path;
         ao.max_message = std::uint64_t{srv_.opts.limits.max_packet_size} + 8;
         reading_ = true;
-        const auto ec = co_await io_->accept(ao);
+        const auto ec = co_await io_.accept(ao);
         reading_ = false;
         if (ec || closed_) {
             // hardening T01: plain MQTT or garbage on a TLS port is not worth more than debug.
@@ -125,7 +125,6 @@ asio::awaitable<void> connection::reader() {
             close_now();
             co_return;
         }
-        cert_name = io_->peer_common_name();
     }
     handshake_done_ = true;
     acquire_buffer();
@@ -161,29 +160,29 @@ asio::awaitable<void> connection::reader() {
                 buf_.resize(buf_.size() * 2);
             }
         }
-        if (start_ == end_ && io_->can_wait_readable() && !std::exchange(readable_, false) &&
-            !io_->readable_now()) {
+        if (start_ == end_ && io_.can_wait_readable() && !std::exchange(readable_, false) &&
+            !io_.readable_now()) {
             // Nothing buffered, nothing in the kernel: an idle connection
             // keeps neither a buffer (4 KiB) nor this coroutine's frame; a
             // plain handler restarts the reader when bytes (or EOF) come.
             release_buffer();
             reading_ = true;
-            io_->async_wait_readable([self](const boost::system::error_code& ec) { self->on_readable(ec); });
+            io_.async_wait_readable([self](const boost::system::error_code& ec) { self->on_readable(ec); });
             co_return;
         }
         reading_ = true;
-        auto [ec, n] = co_await io_->read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
+        auto [ec, n] = co_await io_.read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
         reading_ = false;
         if (ec || closed_) {
             close_now();  // abnormal unless the session already closed: Will published
             co_return;
         }
-        if (io_->got_text()) {
+        if (io_.got_text()) {
             // hardening W02: MQTT travels in binary frames only [MQTT-6.0.0-1]; close 1003.
             closing_ = true;
             deadline_ = core::clock::now() + close_grace;
             arm_deadline();
-            co_await io_->close_ws(1003);
+            co_await io_.close_ws(1003);
             close_now();
             co_return;
         }
@@ -481,7 +480,7 @@ asio::awaitable<void> connection::writer() {
             bytes += it.size();
             ++items;
         }
-        auto [ec, n] = co_await io_->write_gather(bufs);
+        auto [ec, n] = co_await io_.write_gather(bufs);
         if (ec) break;
         srv_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
         for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
@@ -494,9 +493,9 @@ asio::awaitable<void> connection::writer() {
         // Flushed after a close request: FIN, or the TLS / WebSocket close when
         // no read is pending (the close deadline bounds the wait).
         if (reading_)
-            io_->send_fin();
+            io_.send_fin();
         else
-            co_await io_->finish();
+            co_await io_.finish();
     }
     close_now();
 }
@@ -544,7 +543,7 @@ void connection::close_now() {
     closed_ = true;
     closing_ = true;
     abandoned_.store(true, std::memory_order_relaxed);
-    io_->close();  // a pending readable-wait completes with operation_aborted
+    io_.close();  // a pending readable-wait completes with operation_aborted
     if (srv_.congested.erase(id_) != 0) srv_.wake_paused();
     srv_.forget(id_);
 }

@@ -123,7 +123,7 @@ public:
     /// Who the ACL sees: the verified certificate CN, else the CONNECT username.
     std::optional<std::string> username;
     /// Subject CN of a verified client certificate (TLS listeners).
-    std::optional<std::string> cert_name;
+    const std::optional<std::string>& cert_name() const noexcept { return io_.peer_common_name(); }
     core::acl_subject subject() const {
         return {username ? std::optional<std::string_view>(*username) : std::nullopt, session_->client_id()};
     }
@@ -166,7 +166,7 @@ private:
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
-    std::unique_ptr<transport> io_;
+    transport io_;  // in place: one allocation less per connection
     const listener_slot& listener_;
     std::uint64_t id_;
     std::unique_ptr<core::server_session> session_;
@@ -212,7 +212,9 @@ struct drop_log_entry {
 /// Offline or online state of one client id.
 struct session_record {
     core::session_ref ref = 0;
-    std::string client_id;
+    // The map key, not a copy of it (unordered_map nodes do not move).
+    const std::string* key = nullptr;
+    const std::string& client_id() const noexcept { return *key; }
     connection* conn = nullptr;                     // online connection, if any
     std::unique_ptr<core::server_session> offline;  // state while offline
     core::time_point expires{};

@@ -72,7 +72,7 @@ public:
     /// subprotocol "mqtt" required and selected [MQTT-6.0.0-3]). On success the
     /// verified client certificate's subject CN, if any, is in peer_common_name().
     asio::awaitable<boost::system::error_code> accept(const accept_options& o);
-    const std::optional<std::string>& peer_common_name() const noexcept { return peer_cn_; }
+    const std::optional<std::string>& peer_common_name() const noexcept;
     /// Writes the buffers in order: one WebSocket message on ws/wss, one copy
     /// into a contiguous buffer on TLS (one record per buffer otherwise).
     asio::awaitable<io_result> write_gather(const std::vector<asio::const_buffer>& bufs);
@@ -118,19 +118,29 @@ public:
 private:
     /// The socket under every layer: TCP for alternatives 0-3.
     tcp::socket& lowest() noexcept;
+    /// The TLS stream of alternative 1.
+    tls_stream& tls() noexcept { return *std::get<1>(stream_); }
+    /// The rarely used state, made on first use.
+    struct extras {
+        std::string verify_error;  // first certificate problem seen by the verify callback
+        std::optional<std::string> peer_cn;
+        std::vector<std::uint8_t> scratch;  // TLS gather writes
+    };
+    extras& extra();
     /// Calls `f` with the bottom socket, TCP or Unix.
     template <class F> decltype(auto) with_socket(F&& f) noexcept;
     asio::awaitable<void> connect_tcp(tcp::socket& s, const client_options& o);
     asio::awaitable<void> connect_unix(local_socket& s, const client_options& o);
     asio::awaitable<void> tls_handshake(tls_stream& s, const client_options& o);
 
-    asio::any_io_executor ex_;
-    tcp::resolver resolver_;
+    // The broker holds one transport per connection, mostly idle TCP (issue
+    // 4, memory per connection): the TLS stream (~440 bytes), the resolver
+    // (client only, 80 bytes plus its state) and the extras live on the heap
+    // only where used, so a TCP transport is the socket and three pointers.
     std::shared_ptr<asio::ssl::context> tls_ctx_;
-    std::variant<tcp::socket, tls_stream, ws_stream, wss_stream, local_socket> stream_;
-    std::string verify_error_;  // first certificate problem seen by the verify callback
-    std::optional<std::string> peer_cn_;
-    std::vector<std::uint8_t> scratch_;  // TLS gather writes
+    std::variant<tcp::socket, std::unique_ptr<tls_stream>, ws_stream, wss_stream, local_socket> stream_;
+    std::unique_ptr<tcp::resolver> resolver_;  // while open() resolves a name
+    std::unique_ptr<extras> extra_;
 };
 
 }  // namespace mqtt::net::detail
