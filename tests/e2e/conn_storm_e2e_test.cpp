@@ -2,7 +2,8 @@
 // hardening.md S07, the CI-sized version: `mq broker` as its own process, a
 // storm of up to 10,000 idle connections (bystander included) opened at most
 // 500 at a time, every one CONNACKed; a bystander still round trips; the
-// broker's descriptors return to baseline once they close. Bounded to 30 s.
+// broker's descriptors return to baseline once they close; the broker's
+// memory per idle connection stays under a bound. Bounded to 30 s.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -28,6 +29,24 @@ using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
 namespace {
+
+// Idle memory bound (issue 4): measured ~1,650 B per connection here (no
+// resident coroutine or timer per connection, slim objects); the design with
+// three coroutines and timers each took ~7,500. 3,000 leaves room for
+// allocator noise and still fails on a return to per-connection coroutines.
+// Sanitizer builds pad every allocation, so the bound is not asserted there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool assert_idle_memory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool assert_idle_memory = false;
+#else
+constexpr bool assert_idle_memory = true;
+#endif
+#else
+constexpr bool assert_idle_memory = true;
+#endif
+constexpr long max_idle_bytes_per_connection = 3'000;
 
 long long ms_since(steady_clock::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count();
@@ -202,6 +221,8 @@ TEST_CASE(
     CHECK(bad_ack == 0);
     CHECK(fd_held >= fd_baseline + storm);  // all held open at once
     CHECK(round_trip(by, "during", 2));     // the bystander is served with every connection open
+    if (assert_idle_memory && rss_before > 0 && rss_held > 0 && storm > 0)
+        CHECK((rss_held - rss_before) * 1024 / storm <= max_idle_bytes_per_connection);
 
     const auto t1 = steady_clock::now();
     for (int fd : fds)

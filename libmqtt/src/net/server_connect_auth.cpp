@@ -36,9 +36,9 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
         return;
     }
     const auto files = auth.get();
-    if (c.cert_name) {
+    if (const auto& cn = c.cert_name()) {
         // A certificate the CA verified is the credential; its CN is the username.
-        c.username = c.cert_name;
+        c.username = cn;
         attach_session(c, req);
         return;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// One broker connection: a reader (frames -> session), a writer (queue ->
-// gather writes) and a watchdog (connect timeout, keepalive, close bound).
+// One broker connection: a reader (frames -> session) and a writer (queue ->
+// gather writes), each a coroutine that exists only while it has work; the
+// deadlines (connect timeout, keepalive, close bound) are server_state's.
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -9,6 +10,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -73,23 +75,21 @@ template_ptr publish_cache::get(const mqtt::publish& msg, protocol_version v, bo
 
 connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener)
     : srv_(srv),
-      io_(std::make_unique<transport>(std::move(sock), listener.kind, srv.tls_ctx)),
+      io_(std::move(sock), listener.kind, srv.tls_ctx),
       listener_(listener),
       id_(id),
-      session_(std::make_unique<core::server_session>(srv.session_cfg)),
-      wake_(srv.ioc),
-      timer_(srv.ioc),
-      pause_(srv.ioc) {}
+      session_(std::make_unique<core::server_session>(srv.session_cfg)) {}
 
 void connection::start() {
-    connect_deadline_ = core::clock::now() + srv_.opts.limits.connect_timeout;
+    deadline_ = core::clock::now() + srv_.opts.limits.connect_timeout;
+    arm_deadline();
+    spawn_reader();
+}
+
+void connection::spawn_reader() {
     auto self = shared_from_this();
     asio::co_spawn(
         srv_.ioc, [self]() { return self->reader(); }, asio::detached);
-    asio::co_spawn(
-        srv_.ioc, [self]() { return self->writer(); }, asio::detached);
-    asio::co_spawn(
-        srv_.ioc, [self]() { return self->watchdog(); }, asio::detached);
 }
 
 mqtt::limits connection::current_limits() const noexcept {
@@ -99,7 +99,7 @@ mqtt::limits connection::current_limits() const noexcept {
 
 void connection::end_auth() {
     auth_pending_ = false;
-    timer_.cancel();  // the watchdog switches to the keepalive deadline
+    arm_deadline();  // the keepalive deadline from now on
     if (reader_paused_) {
         wake_reader();
         return;
@@ -110,13 +110,14 @@ void connection::end_auth() {
 
 asio::awaitable<void> connection::reader() {
     auto self = shared_from_this();
-    if (listener_.kind != transport_kind::tcp) {
-        // TLS and WebSocket handshakes; the watchdog's connect deadline bounds them.
+    if (!handshake_done_ && listener_.kind != transport_kind::tcp) {
+        // TLS and WebSocket handshakes; the connect deadline bounds them.
+        handshake_done_ = true;
         accept_options ao;
         ao.ws_path = listener_.ws_path;
         ao.max_message = std::uint64_t{srv_.opts.limits.max_packet_size} + 8;
         reading_ = true;
-        const auto ec = co_await io_->accept(ao);
+        const auto ec = co_await io_.accept(ao);
         reading_ = false;
         if (ec || closed_) {
             // hardening T01: plain MQTT or garbage on a TLS port is not worth more than debug.
@@ -124,29 +125,26 @@ asio::awaitable<void> connection::reader() {
             close_now();
             co_return;
         }
-        cert_name = io_->peer_common_name();
     }
+    handshake_done_ = true;
     acquire_buffer();
     while (!closing_ && !closed_) {
         if (auth_pending_ && end_ - start_ >= srv_.opts.limits.max_connect_packet) {
             // Verifying credentials: bytes that arrive meanwhile wait in the
             // buffer (bounded); reading on notices a client that gives up.
+            // Parked until end_auth() restarts the reader.
             reader_paused_ = true;
-            pause_.expires_at(core::time_point::max());
-            co_await pause_.async_wait(use_nothrow);
-            reader_paused_ = false;
-            continue;
+            readable_ = false;
+            co_return;
         }
         if (session_->connected() && srv_.should_pause(*this, core::clock::now())) {
             // Back-pressure: a live subscriber is draining a large queue. The
             // unread bytes wait in the socket (TCP flow control slows the
-            // publisher); the timer bounds the wait if no wake-up comes.
+            // publisher); wake_paused() restarts the reader, within 20 ms.
             reader_paused_ = true;
-            srv_.paused.push_back(weak_from_this());
-            pause_.expires_after(std::chrono::milliseconds(20));
-            co_await pause_.async_wait(use_nothrow);
-            reader_paused_ = false;
-            continue;
+            readable_ = false;
+            srv_.park_reader(*this);
+            co_return;
         }
         // Frames left in the buffer by a pause come first.
         if (!process_frames()) co_return;
@@ -162,31 +160,29 @@ asio::awaitable<void> connection::reader() {
                 buf_.resize(buf_.size() * 2);
             }
         }
-        if (start_ == end_ && io_->can_wait_readable()) {
-            // Nothing buffered: an idle connection waits without a buffer
-            // (4 KiB of its ~8 KiB otherwise) and takes one when bytes come.
+        if (start_ == end_ && io_.can_wait_readable() && !std::exchange(readable_, false) &&
+            !io_.readable_now()) {
+            // Nothing buffered, nothing in the kernel: an idle connection
+            // keeps neither a buffer (4 KiB) nor this coroutine's frame; a
+            // plain handler restarts the reader when bytes (or EOF) come.
             release_buffer();
             reading_ = true;
-            const auto wec = co_await io_->wait_readable();
-            reading_ = false;
-            if (wec || closed_) {
-                close_now();
-                co_return;
-            }
-            if (closing_) break;
-            acquire_buffer();
+            io_.async_wait_readable([self](const boost::system::error_code& ec) { self->on_readable(ec); });
+            co_return;
         }
         reading_ = true;
-        auto [ec, n] = co_await io_->read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
+        auto [ec, n] = co_await io_.read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
         reading_ = false;
         if (ec || closed_) {
             close_now();  // abnormal unless the session already closed: Will published
             co_return;
         }
-        if (io_->got_text()) {
+        if (io_.got_text()) {
             // hardening W02: MQTT travels in binary frames only [MQTT-6.0.0-1]; close 1003.
             closing_ = true;
-            co_await io_->close_ws(1003);
+            deadline_ = core::clock::now() + close_grace;
+            arm_deadline();
+            co_await io_.close_ws(1003);
             close_now();
             co_return;
         }
@@ -201,6 +197,17 @@ asio::awaitable<void> connection::reader() {
             }
         }
     }
+}
+
+void connection::on_readable(const boost::system::error_code& ec) {
+    reading_ = false;
+    if (ec || closed_) {
+        close_now();  // aborted by close_now() itself, or a socket error
+        return;
+    }
+    if (closing_) return;  // the writer flushes and closes; nothing more is read
+    readable_ = true;      // EOF shows as readable with 0 bytes available: read it
+    spawn_reader();
 }
 
 void connection::acquire_buffer() {
@@ -291,14 +298,14 @@ void connection::apply_actions(publish_cache* cache) {
                            },
                            [&](core::connect_request& r) {
                                srv_.on_connect(*this, r);
-                               timer_.cancel();  // the watchdog switches to the keepalive deadline
+                               arm_deadline();  // keepalive once connected (else still the connect deadline)
                            },
                            [&](core::subscribe_request& r) { srv_.on_subscribe(*this, r); },
                            [&](core::unsubscribe_request& r) { srv_.on_unsubscribe(*this, r); },
                            [&](core::close_connection& c) {
                                closing_ = true;
-                               close_deadline_ = core::clock::now() + close_grace;
-                               timer_.cancel();
+                               deadline_ = core::clock::now() + close_grace;
+                               arm_deadline();
                                // [MQTT-3.1.2-8] the Will goes out when the session ends abnormally.
                                if (c.will && c.will_delay > 0 && !srv_.stopping)
                                    srv_.schedule_will(session_->client_id(), ref, c.will, c.will_delay);
@@ -353,7 +360,13 @@ bool connection::refuse_unstored(mqtt::packet& p) {
 }
 
 void connection::wake_reader() {
-    if (reader_paused_) pause_.cancel();
+    if (!reader_paused_ || closed_) return;
+    reader_paused_ = false;
+    // Posted, as the timer cancel it replaces was: the caller may be inside
+    // another connection's process_frames().
+    asio::post(srv_.ioc, [self = shared_from_this()] {
+        if (!self->closed_) self->spawn_reader();
+    });
 }
 
 void connection::enqueue(out_item item) {
@@ -398,7 +411,13 @@ void connection::enqueue_publish(const core::send_publish& sp, publish_cache* ca
 }
 
 void connection::wake_writer() {
-    if (writer_waiting_) wake_.cancel();
+    if (writer_running_ || closed_ || (out_.empty() && !closing_)) return;
+    writer_running_ = true;
+    // Posted: everything the current handler queues goes out in one gather write.
+    asio::post(srv_.ioc, [self = shared_from_this()] {
+        asio::co_spawn(
+            self->srv_.ioc, [self]() { return self->writer(); }, asio::detached);
+    });
 }
 
 asio::awaitable<void> connection::writer() {
@@ -407,15 +426,12 @@ asio::awaitable<void> connection::writer() {
     while (!closed_) {
         if (out_.empty()) {
             if (closing_) break;
-            // Idle: give back the queue's and the gather list's memory (an
-            // idle connection should cost hundreds of bytes, issue 4).
+            // Drained: the queue's memory goes back and the writer ends (an
+            // idle connection should cost hundreds of bytes, issue 4);
+            // wake_writer() starts it for the next packet.
             out_.clear();
-            std::vector<asio::const_buffer>().swap(bufs);
-            writer_waiting_ = true;
-            wake_.expires_at(core::time_point::max());
-            co_await wake_.async_wait(use_nothrow);
-            writer_waiting_ = false;
-            continue;
+            writer_running_ = false;
+            co_return;
         }
         std::size_t limit = out_.size();
         if (srv_.persist) {
@@ -431,12 +447,10 @@ asio::awaitable<void> connection::writer() {
                     wal_count_ = out_.size();
                 }
                 if (srv_.persist->durable() < wal_target_) {
+                    // on_journal_durable() calls wake_writer().
                     srv_.persist_waiters.push_back(weak_from_this());
-                    writer_waiting_ = true;
-                    wake_.expires_at(core::time_point::max());
-                    co_await wake_.async_wait(use_nothrow);
-                    writer_waiting_ = false;
-                    continue;
+                    writer_running_ = false;
+                    co_return;
                 }
                 wal_ready_ = wal_count_;
                 wal_count_ = 0;
@@ -466,7 +480,7 @@ asio::awaitable<void> connection::writer() {
             bytes += it.size();
             ++items;
         }
-        auto [ec, n] = co_await io_->write_gather(bufs);
+        auto [ec, n] = co_await io_.write_gather(bufs);
         if (ec) break;
         srv_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
         for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
@@ -477,40 +491,39 @@ asio::awaitable<void> connection::writer() {
     }
     if (!closed_ && closing_) {
         // Flushed after a close request: FIN, or the TLS / WebSocket close when
-        // no read is pending (the watchdog's close deadline bounds the wait).
+        // no read is pending (the close deadline bounds the wait).
         if (reading_)
-            io_->send_fin();
+            io_.send_fin();
         else
-            co_await io_->finish();
+            co_await io_.finish();
     }
     close_now();
 }
 
-asio::awaitable<void> connection::watchdog() {
-    auto self = shared_from_this();
-    while (!closed_) {
-        core::time_point deadline = core::time_point::max();
-        if (closing_ && close_deadline_)
-            deadline = *close_deadline_;
-        else if (!session_->connected())
-            deadline = connect_deadline_;
-        else if (auto d = session_->next_deadline())
-            deadline = *d;
-        timer_.expires_at(deadline);
-        co_await timer_.async_wait(use_nothrow);
-        if (closed_) break;
-        const auto now = core::clock::now();
-        if (closing_) {
-            if (close_deadline_ && now >= *close_deadline_) close_now();  // peer does not read
-            continue;
+void connection::arm_deadline() {
+    if (closed_) return;
+    core::time_point t = core::time_point::max();
+    if (closing_ || !session_->connected())
+        t = deadline_;
+    else if (auto d = session_->next_deadline())
+        t = *d;
+    srv_.schedule_deadline(*this, t);
+}
+
+void connection::on_deadline(core::time_point now) {
+    if (closed_) return;
+    if (closing_ || !session_->connected()) {
+        // Closing: the peer does not read what we flush. Not connected: no
+        // CONNECT in time; close and send nothing.
+        if (now >= deadline_) {
+            close_now();
+            return;
         }
-        if (!session_->connected()) {
-            if (now >= connect_deadline_) close_now();  // no CONNECT in time: close, send nothing
-            continue;
-        }
-        session_->on_tick(now);
+    } else {
+        session_->on_tick(now);  // [MQTT-3.1.2-24] keepalive x1.5
         apply_actions();
     }
+    arm_deadline();
 }
 
 void connection::kick(reason why, bool publish_will) {
@@ -521,6 +534,8 @@ void connection::kick(reason why, bool publish_will) {
 
 void connection::close_now() {
     if (closed_) return;
+    // Callers may hold only a raw pointer; forget() drops the map's reference.
+    auto self = shared_from_this();
     if (!session_->closed()) {
         session_->on_connection_lost(core::clock::now());
         apply_actions();
@@ -528,10 +543,7 @@ void connection::close_now() {
     closed_ = true;
     closing_ = true;
     abandoned_.store(true, std::memory_order_relaxed);
-    io_->close();
-    wake_.cancel();
-    timer_.cancel();
-    pause_.cancel();
+    io_.close();  // a pending readable-wait completes with operation_aborted
     if (srv_.congested.erase(id_) != 0) srv_.wake_paused();
     srv_.forget(id_);
 }

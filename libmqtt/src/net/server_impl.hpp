@@ -100,9 +100,18 @@ public:
     core::server_session& session() noexcept { return *session_; }
     std::uint64_t id() const noexcept { return id_; }
 
-    /// Parks the reader while subscribers are congested (see server_state::should_pause).
+    /// Restarts a reader parked by back-pressure or authentication (see
+    /// server_state::should_pause); a no-op unless it is parked.
     void wake_reader();
+    /// Starts the writer when something is queued (or a close must be
+    /// flushed) and it is not running; it ends again when the queue drains.
     void wake_writer();
+    /// Called by server_state's deadline queue when this connection's entry
+    /// is due: connect timeout, keepalive x1.5, close bound; then re-arms.
+    void on_deadline(core::time_point now);
+    /// The time of this connection's live entry in server_state::deadlines
+    /// (max: none). Entries with another time are stale and skipped.
+    core::time_point armed_deadline = core::time_point::max();
     /// Persistence: packets queued from now on wait until journal record `seq` is durable.
     void depend_on_journal(std::uint64_t seq) noexcept {
         if (seq > wal_dep_) wal_dep_ = seq;
@@ -114,7 +123,7 @@ public:
     /// Who the ACL sees: the verified certificate CN, else the CONNECT username.
     std::optional<std::string> username;
     /// Subject CN of a verified client certificate (TLS listeners).
-    std::optional<std::string> cert_name;
+    const std::optional<std::string>& cert_name() const noexcept { return io_.peer_common_name(); }
     core::acl_subject subject() const {
         return {username ? std::optional<std::string_view>(*username) : std::nullopt, session_->client_id()};
     }
@@ -129,9 +138,16 @@ public:
     bool abandoned() const noexcept { return abandoned_.load(std::memory_order_relaxed); }
 
 private:
+    // No coroutine is resident while a connection is idle (issue 4): the
+    // reader ends when it would wait for bytes on a TCP/Unix socket (a plain
+    // async_wait handler restarts it) or when it is parked; the writer runs
+    // only while the queue holds something; deadlines live in server_state.
+    void spawn_reader();
     asio::awaitable<void> reader();
+    void on_readable(const boost::system::error_code& ec);
     asio::awaitable<void> writer();
-    asio::awaitable<void> watchdog();
+    /// Puts the current deadline (connect, keepalive or close) in the queue.
+    void arm_deadline();
     bool process_frames();
     /// The read buffer comes from server_state::spare_buffers and goes back
     /// there while the connection waits with nothing buffered.
@@ -150,24 +166,24 @@ private:
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
-    std::unique_ptr<transport> io_;
+    transport io_;  // in place: one allocation less per connection
     const listener_slot& listener_;
     std::uint64_t id_;
     std::unique_ptr<core::server_session> session_;
-    asio::steady_timer wake_;   // writer doorbell
-    asio::steady_timer timer_;  // watchdog
-    asio::steady_timer pause_;  // reader parked by publisher back-pressure
     core::lazy_deque<out_item> out_;  // allocated at the first write
     std::size_t out_bytes_ = 0;
     std::vector<std::uint8_t> buf_;
     std::size_t start_ = 0, end_ = 0;
-    core::time_point connect_deadline_;
-    std::optional<core::time_point> close_deadline_;
+    // The connect deadline until the session is connected, the close bound
+    // once closing_ (the keepalive deadline is the session's).
+    core::time_point deadline_;
     bool closing_ = false;  // no more reads; flush then close
     bool closed_ = false;
-    bool writer_waiting_ = false;
-    bool reader_paused_ = false;
-    bool reading_ = false;  // a read is pending on io_
+    bool writer_running_ = false;
+    bool reader_paused_ = false;  // parked: wake_reader() restarts it
+    bool reading_ = false;        // a read or readable-wait is pending on io_
+    bool readable_ = false;       // the readable-wait fired: read without asking again
+    bool handshake_done_ = false; // TLS / WebSocket accept ran (the reader restarts)
     bool auth_pending_ = false;
     std::optional<std::uint16_t> unstored_;
     // Packet id of an inbound v5 QoS 1/2 PUBLISH that matched no subscriber,
@@ -196,7 +212,9 @@ struct drop_log_entry {
 /// Offline or online state of one client id.
 struct session_record {
     core::session_ref ref = 0;
-    std::string client_id;
+    // The map key, not a copy of it (unordered_map nodes do not move).
+    const std::string* key = nullptr;
+    const std::string& client_id() const noexcept { return *key; }
     connection* conn = nullptr;                     // online connection, if any
     std::unique_ptr<core::server_session> offline;  // state while offline
     core::time_point expires{};
@@ -235,6 +253,28 @@ public:
     bool reload();
     std::optional<asio::signal_set> signals;
     asio::steady_timer housekeeping{ioc};
+
+    // Connection deadlines (server_deadlines.cpp): one min-heap for all
+    // connections ticked by one timer, instead of a timer and a coroutine
+    // each. A connection keeps at most one live entry (armed_deadline); a
+    // deadline that moves later (keepalive after each packet) is not
+    // re-queued: the early entry fires, finds nothing due and re-arms.
+    struct deadline_entry {
+        core::time_point at;
+        std::uint64_t conn = 0;
+    };
+    std::vector<deadline_entry> deadlines;  // min-heap on `at`
+    asio::steady_timer deadline_timer{ioc};
+    core::time_point deadline_timer_at = core::time_point::max();
+    /// Connection `c` must be looked at no later than `t` (max: never).
+    void schedule_deadline(connection& c, core::time_point t);
+    void run_deadlines();
+    void arm_deadline_timer();
+    /// Back-pressure bound: parked readers are woken at least every 20 ms by
+    /// one server-wide timer (it runs only while `paused` is not empty).
+    asio::steady_timer pause_tick{ioc};
+    bool pause_tick_armed = false;
+    void park_reader(connection& c);
     asio::steady_timer drain_timer{ioc};
     bool stopping = false;
 

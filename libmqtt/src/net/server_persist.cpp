@@ -93,7 +93,6 @@ void server_state::open_persistence() {
         queued += items.size();
         session_record rec;
         rec.ref = next_ref++;
-        rec.client_id = id;
         rec.username = ss.username;
         rec.journaled = true;
         rec.expiry = ss.expiry;
@@ -106,6 +105,7 @@ void server_state::open_persistence() {
             if (!router.subscribe(rec.ref, filter, o).ec) rec.subs[filter] = o;
         }
         auto [pos, ok] = sessions.emplace(id, std::move(rec));
+        pos->second.key = &pos->first;
         by_ref[pos->second.ref] = &pos->second;
     }
     MQ_LOG(log, log_level::info, "persist", "", "restored {} retained messages, {} sessions, {} queued messages",
@@ -143,7 +143,7 @@ void server_state::persist_session(session_record& rec, core::server_session& s,
     rec.journaled = true;
     rec.expiry = expiry;
     s.set_journaled(true);
-    record r = make(record_type::session, rec.client_id);
+    record r = make(record_type::session, rec.client_id());
     r.expiry = expiry;
     r.username = rec.username;
     r.time_ms = online ? 0 : now_ms();
@@ -154,13 +154,13 @@ void server_state::persist_session_end(session_record& rec) {
     if (!rec.journaled) return;
     rec.journaled = false;
     rec.subs.clear();
-    append_record(make(record_type::session_end, rec.client_id));
+    append_record(make(record_type::session_end, rec.client_id()));
 }
 
 void server_state::persist_subscription(session_record& rec, const std::string& filter,
                                         const core::subscriber_options* o) {
     if (!rec.journaled) return;
-    record r = make(o ? record_type::subscribe : record_type::unsubscribe, rec.client_id);
+    record r = make(o ? record_type::subscribe : record_type::unsubscribe, rec.client_id());
     r.text = filter;
     if (o) {
         rec.subs[filter] = *o;
@@ -194,7 +194,7 @@ std::uint64_t server_state::persist_delivery(session_record& rec, const std::sha
         m.time_ms = now_ms();
         append_record(m);
     }
-    record e = make(record_type::enqueue, rec.client_id);
+    record e = make(record_type::enqueue, rec.client_id());
     e.tag = tag;
     e.level = level;
     e.flags = retain ? 1 : 0;

@@ -88,9 +88,9 @@ void server_state::attach_session(connection& c, const core::connect_request& re
     } else {
         session_record rec;
         rec.ref = next_ref++;
-        rec.client_id = req.client_id;
         rec.conn = &c;
         auto [pos, ok] = sessions.emplace(req.client_id, std::move(rec));
+        pos->second.key = &pos->first;
         by_ref[pos->second.ref] = &pos->second;
         c.ref = pos->second.ref;
     }
@@ -136,7 +136,7 @@ void server_state::on_session_closed(connection& c) {
     session_record& rec = it->second;
     rec.conn = nullptr;
     const std::uint32_t expiry = c.session().session_expiry();
-    MQ_LOG(log, log_level::info, "broker", rec.client_id, "disconnected");
+    MQ_LOG(log, log_level::info, "broker", rec.client_id(), "disconnected");
     if (persist && rec.journaled) {
         // The expiry counts from now, and DISCONNECT may have changed it [MQTT-3.14.2-2].
         persist_session(rec, c.session(), expiry, false);
@@ -160,7 +160,7 @@ void server_state::drop_session(session_record& rec) {
     if (persist) persist_session_end(rec);
     router.unsubscribe_all(rec.ref);
     by_ref.erase(rec.ref);
-    const std::string key = rec.client_id;
+    const std::string key = rec.client_id();
     sessions.erase(key);
 }
 
@@ -331,7 +331,7 @@ server_state::route_result server_state::route(core::session_ref from, const std
         // [MQTT-3.3.1-5] store (or with an empty payload delete [MQTT-3.3.1-6]).
         if (!store_retained(msg, core::clock::now())) {
             const auto* rec = by_ref.count(from) ? by_ref[from] : nullptr;
-            note_drop(rec ? rec->client_id : std::string(), drop_cause::retained_limit);
+            note_drop(rec ? rec->client_id() : std::string(), drop_cause::retained_limit);
         } else if (persist) {
             persist_retained(msg);
         }
@@ -377,7 +377,7 @@ bool server_state::hand_to(core::delivery& d, const std::shared_ptr<const mqtt::
     session_record& rec = *rit->second;
     // Read access on every delivery, so an ACL reload applies at once (hardening J07).
     if (acl &&
-        !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt, rec.client_id},
+        !acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt, rec.client_id()},
                        msg->topic))
         return false;
     // [MQTT-3.3.1-12] RETAIN is kept only with Retain As Published (v5).
@@ -395,8 +395,8 @@ bool server_state::hand_to(core::delivery& d, const std::shared_ptr<const mqtt::
     } else if (rec.offline) {
         rec.offline->deliver(msg, d.level, retain, std::move(d.subscription_ids), now, arrived, my_tag,
                              std::move(d.share));
-        note_drops(rec.client_id, rec.offline->take_drops());
-        if (my_tag != 0) persist_events(rec.client_id, *rec.offline);
+        note_drops(rec.client_id(), rec.offline->take_drops());
+        if (my_tag != 0) persist_events(rec.client_id(), *rec.offline);
     }
     return true;
 }
@@ -440,7 +440,7 @@ std::optional<core::delivery> server_state::pick_reader(const std::string& share
         // Read access as hand_to() checks it (hardening J05, J07).
         const bool ok =
             !acl || acl->may_read({rec.username ? std::optional<std::string_view>(*rec.username) : std::nullopt,
-                                   rec.client_id},
+                                   rec.client_id()},
                                   msg.topic);
         refused = refused || !ok;
         return ok;

@@ -94,15 +94,24 @@ std::vector<tcp::endpoint> literal_endpoints(const std::string& host, std::uint1
 
 }  // namespace
 
-transport::transport(asio::any_io_executor ex)
-    : ex_(ex), resolver_(ex), stream_(std::in_place_index<0>, ex) {}
+transport::transport(asio::any_io_executor ex) : stream_(std::in_place_index<0>, ex) {}
 
 transport::~transport() = default;
+
+transport::extras& transport::extra() {
+    if (!extra_) extra_ = std::make_unique<extras>();
+    return *extra_;
+}
+
+const std::optional<std::string>& transport::peer_common_name() const noexcept {
+    static const std::optional<std::string> none;
+    return extra_ ? extra_->peer_cn : none;
+}
 
 tcp::socket& transport::lowest() noexcept {
     switch (stream_.index()) {
         case 0: return std::get<0>(stream_);
-        case 1: return std::get<1>(stream_).next_layer();
+        case 1: return std::get<1>(stream_)->next_layer();
         case 2: return std::get<2>(stream_).next_layer();
         default: return std::get<3>(stream_).next_layer().next_layer();
     }
@@ -118,7 +127,7 @@ bool transport::is_open() const noexcept {
 }
 
 void transport::close() noexcept {
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     with_socket([](auto& s) {
         boost::system::error_code ec;
         s.cancel(ec);
@@ -141,8 +150,9 @@ asio::awaitable<void> transport::connect_unix(local_socket& s, const client_opti
 asio::awaitable<void> transport::connect_tcp(tcp::socket& s, const client_options& o) {
     std::vector<tcp::endpoint> endpoints = literal_endpoints(o.host, o.port);
     if (endpoints.empty()) {
+        resolver_ = std::make_unique<tcp::resolver>(s.get_executor());
         auto [rec, results] =
-            co_await resolver_.async_resolve(o.host, std::to_string(o.port), as_tuple(use_awaitable));
+            co_await resolver_->async_resolve(o.host, std::to_string(o.port), as_tuple(use_awaitable));
         if (rec) {
             if (rec == asio::error::operation_aborted)
                 fail(net_error::connect_timeout, "resolving '" + o.host + "' timed out");
@@ -193,17 +203,17 @@ asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_optio
                                                                     name_text(X509_get_issuer_name(cert)) + "'";
             }
             if (!preverified) {
-                if (verify_error_.empty()) {
+                if (extra().verify_error.empty()) {
                     const int err = X509_STORE_CTX_get_error(ctx);
-                    verify_error_ = std::string(X509_verify_cert_error_string(err)) + " (depth " +
+                    extra().verify_error = std::string(X509_verify_cert_error_string(err)) + " (depth " +
                                     std::to_string(X509_STORE_CTX_get_error_depth(ctx)) + ")";
                 }
                 return false;
             }
             if (X509_STORE_CTX_get_error_depth(ctx) != 0) return true;
             if (!ssl::host_name_verification(name)(preverified, vctx)) {
-                if (verify_error_.empty())
-                    verify_error_ = "certificate does not match host name '" + name + "'";
+                if (extra().verify_error.empty())
+                    extra().verify_error = "certificate does not match host name '" + name + "'";
                 return false;
             }
             return true;
@@ -215,28 +225,31 @@ asio::awaitable<void> transport::tls_handshake(tls_stream& s, const client_optio
     if (!ec) co_return;
     if (ec == asio::error::operation_aborted) fail(net_error::connect_timeout, "TLS handshake with " + endpoint_text(o) + " timed out");
     const std::string detail = tls_failure_detail(o, name, *presented);
-    if (!verify_error_.empty())
-        fail(net_error::tls_verify, "TLS certificate verification failed for '" + name + "': " + verify_error_ + detail);
+    if (extra_ && !extra_->verify_error.empty())
+        fail(net_error::tls_verify,
+             "TLS certificate verification failed for '" + name + "': " + extra_->verify_error + detail);
     fail(net_error::tls_handshake, "TLS handshake with " + endpoint_text(o) + " failed: " + ec.message() + detail);
 }
 
 asio::awaitable<void> transport::open(const client_options& o) {
+    // Copied before emplace() replaces the socket it belongs to.
+    const asio::any_io_executor ex = with_socket([](auto& s) { return s.get_executor(); });
     if (!o.unix_path.empty()) {
         if (o.transport != transport_kind::tcp || !o.bind_address.empty())
             fail(net_error::connect_failed, "a Unix socket carries plain MQTT only (no TLS, WebSocket or bind address)");
-        co_await connect_unix(stream_.emplace<4>(ex_), o);
+        co_await connect_unix(stream_.emplace<4>(ex), o);
         co_return;
     }
     const bool tls = o.transport == transport_kind::tls || o.transport == transport_kind::wss;
     if (tls) tls_ctx_ = make_client_tls_context(o.tls);
     switch (o.transport) {
-        case transport_kind::tcp: stream_.emplace<0>(ex_); break;
-        case transport_kind::tls: stream_.emplace<1>(ex_, *tls_ctx_); break;
-        case transport_kind::ws: stream_.emplace<2>(ex_); break;
-        case transport_kind::wss: stream_.emplace<3>(ex_, *tls_ctx_); break;
+        case transport_kind::tcp: stream_.emplace<0>(ex); break;
+        case transport_kind::tls: stream_.emplace<1>(std::make_unique<tls_stream>(ex, *tls_ctx_)); break;
+        case transport_kind::ws: stream_.emplace<2>(ex); break;
+        case transport_kind::wss: stream_.emplace<3>(ex, *tls_ctx_); break;
     }
     co_await connect_tcp(lowest(), o);
-    if (auto* t = std::get_if<1>(&stream_)) co_await tls_handshake(*t, o);
+    if (stream_.index() == 1) co_await tls_handshake(this->tls(), o);
     if (auto* w = std::get_if<3>(&stream_)) co_await tls_handshake(w->next_layer(), o);
     if (stream_.index() < 2) co_return;
 
@@ -275,7 +288,7 @@ asio::awaitable<io_result> transport::read_some(asio::mutable_buffer b) {
     std::size_t n = 0;
     switch (stream_.index()) {
         case 0: std::tie(ec, n) = co_await std::get<0>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
-        case 1: std::tie(ec, n) = co_await std::get<1>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
+        case 1: std::tie(ec, n) = co_await tls().async_read_some(b, as_tuple(use_awaitable)); break;
         case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
         case 4: std::tie(ec, n) = co_await std::get<4>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
         default: std::tie(ec, n) = co_await std::get<3>(stream_).async_read_some(b, as_tuple(use_awaitable)); break;
@@ -289,21 +302,16 @@ bool transport::can_wait_readable() const noexcept {
     return stream_.index() == 0 || stream_.index() == 4;
 }
 
-asio::awaitable<boost::system::error_code> transport::wait_readable() {
+bool transport::readable_now() noexcept {
     boost::system::error_code ec;
-    auto wait = [&](auto& sock) -> asio::awaitable<void> {
-        // Asio's async_wait is not speculative: under edge-triggered epoll a
-        // wait started after the edge was consumed would sleep on bytes that
-        // are already there. Asking the kernel first closes that window (this
-        // runs on the connection's only thread, so nothing polls in between).
-        if (sock.available(ec) > 0 || ec) co_return;
-        std::tie(ec) = co_await sock.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-    };
-    if (stream_.index() == 0)
-        co_await wait(std::get<0>(stream_));
-    else if (stream_.index() == 4)
-        co_await wait(std::get<4>(stream_));
-    co_return ec;
+    std::size_t n = 0;
+    if (auto* t = std::get_if<0>(&stream_))
+        n = t->available(ec);
+    else if (auto* u = std::get_if<4>(&stream_))
+        n = u->available(ec);
+    else
+        return true;  // TLS / WebSocket: read_some() decides
+    return n > 0 || ec;
 }
 
 asio::awaitable<io_result> transport::write(asio::const_buffer b) {
@@ -311,7 +319,7 @@ asio::awaitable<io_result> transport::write(asio::const_buffer b) {
     std::size_t n = 0;
     switch (stream_.index()) {
         case 0: std::tie(ec, n) = co_await asio::async_write(std::get<0>(stream_), b, as_tuple(use_awaitable)); break;
-        case 1: std::tie(ec, n) = co_await asio::async_write(std::get<1>(stream_), b, as_tuple(use_awaitable)); break;
+        case 1: std::tie(ec, n) = co_await asio::async_write(tls(), b, as_tuple(use_awaitable)); break;
         case 2: std::tie(ec, n) = co_await std::get<2>(stream_).async_write(b, as_tuple(use_awaitable)); break;
         case 4: std::tie(ec, n) = co_await asio::async_write(std::get<4>(stream_), b, as_tuple(use_awaitable)); break;
         default: std::tie(ec, n) = co_await std::get<3>(stream_).async_write(b, as_tuple(use_awaitable)); break;
@@ -324,7 +332,7 @@ asio::awaitable<void> transport::shutdown() {
     switch (stream_.index()) {
         case 0:
         case 4: break;
-        case 1: std::tie(ec) = co_await std::get<1>(stream_).async_shutdown(as_tuple(use_awaitable)); break;
+        case 1: std::tie(ec) = co_await tls().async_shutdown(as_tuple(use_awaitable)); break;
         case 2:
             std::tie(ec) = co_await std::get<2>(stream_).async_close(websocket::close_code::normal, as_tuple(use_awaitable));
             break;

@@ -72,7 +72,7 @@ public:
     /// subprotocol "mqtt" required and selected [MQTT-6.0.0-3]). On success the
     /// verified client certificate's subject CN, if any, is in peer_common_name().
     asio::awaitable<boost::system::error_code> accept(const accept_options& o);
-    const std::optional<std::string>& peer_common_name() const noexcept { return peer_cn_; }
+    const std::optional<std::string>& peer_common_name() const noexcept;
     /// Writes the buffers in order: one WebSocket message on ws/wss, one copy
     /// into a contiguous buffer on TLS (one record per buffer otherwise).
     asio::awaitable<io_result> write_gather(const std::vector<asio::const_buffer>& bufs);
@@ -87,10 +87,26 @@ public:
 
     asio::awaitable<io_result> read_some(asio::mutable_buffer b);
     /// Plain TCP and Unix sockets: waits until bytes can be read, so an idle
-    /// reader needs no buffer. False for TLS and WebSockets (their layers
-    /// buffer bytes the socket does not show); read_some() is the way there.
+    /// reader needs no buffer and no coroutine. False for TLS and WebSockets
+    /// (their layers buffer bytes the socket does not show); read_some() is
+    /// the way there.
     bool can_wait_readable() const noexcept;
-    asio::awaitable<boost::system::error_code> wait_readable();
+    /// Bytes (or an error, or EOF) are ready in the kernel now. Asio's
+    /// async_wait is not speculative: under edge-triggered epoll a wait started
+    /// after the edge was consumed would sleep on bytes that are already
+    /// there, so ask this first (on the connection's only thread, nothing
+    /// polls in between).
+    bool readable_now() noexcept;
+    /// Calls `h(error_code)` once the socket is readable (can_wait_readable()
+    /// only). A plain handler: the pending operation is Asio's small wait op,
+    /// not a coroutine frame.
+    template <class Handler>
+    void async_wait_readable(Handler&& h) {
+        if (auto* t = std::get_if<0>(&stream_))
+            t->async_wait(tcp::socket::wait_read, std::forward<Handler>(h));
+        else
+            std::get<4>(stream_).async_wait(local_socket::wait_read, std::forward<Handler>(h));
+    }
     /// Writes all of `b` (one WebSocket binary message on ws/wss).
     asio::awaitable<io_result> write(asio::const_buffer b);
     /// Orderly end: TLS close_notify / WebSocket close, then the socket. Errors ignored.
@@ -102,19 +118,29 @@ public:
 private:
     /// The socket under every layer: TCP for alternatives 0-3.
     tcp::socket& lowest() noexcept;
+    /// The TLS stream of alternative 1.
+    tls_stream& tls() noexcept { return *std::get<1>(stream_); }
+    /// The rarely used state, made on first use.
+    struct extras {
+        std::string verify_error;  // first certificate problem seen by the verify callback
+        std::optional<std::string> peer_cn;
+        std::vector<std::uint8_t> scratch;  // TLS gather writes
+    };
+    extras& extra();
     /// Calls `f` with the bottom socket, TCP or Unix.
     template <class F> decltype(auto) with_socket(F&& f) noexcept;
     asio::awaitable<void> connect_tcp(tcp::socket& s, const client_options& o);
     asio::awaitable<void> connect_unix(local_socket& s, const client_options& o);
     asio::awaitable<void> tls_handshake(tls_stream& s, const client_options& o);
 
-    asio::any_io_executor ex_;
-    tcp::resolver resolver_;
+    // The broker holds one transport per connection, mostly idle TCP (issue
+    // 4, memory per connection): the TLS stream (~440 bytes), the resolver
+    // (client only, 80 bytes plus its state) and the extras live on the heap
+    // only where used, so a TCP transport is the socket and three pointers.
     std::shared_ptr<asio::ssl::context> tls_ctx_;
-    std::variant<tcp::socket, tls_stream, ws_stream, wss_stream, local_socket> stream_;
-    std::string verify_error_;  // first certificate problem seen by the verify callback
-    std::optional<std::string> peer_cn_;
-    std::vector<std::uint8_t> scratch_;  // TLS gather writes
+    std::variant<tcp::socket, std::unique_ptr<tls_stream>, ws_stream, wss_stream, local_socket> stream_;
+    std::unique_ptr<tcp::resolver> resolver_;  // while open() resolves a name
+    std::unique_ptr<extras> extra_;
 };
 
 }  // namespace mqtt::net::detail

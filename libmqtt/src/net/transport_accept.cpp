@@ -98,15 +98,13 @@ asio::awaitable<boost::system::error_code> ws_accept(Ws& ws, const accept_option
 }  // namespace
 
 transport::transport(tcp::socket accepted, transport_kind kind, std::shared_ptr<ssl::context> tls_ctx)
-    : ex_(accepted.get_executor()),
-      resolver_(ex_),
-      tls_ctx_(std::move(tls_ctx)),
+    : tls_ctx_(std::move(tls_ctx)),
       stream_(std::in_place_index<0>, std::move(accepted)) {
     if (kind == transport_kind::tcp) return;
     tcp::socket s = std::move(std::get<0>(stream_));
     switch (kind) {
         case transport_kind::tls:
-            stream_.emplace<1>(std::move(s), *tls_ctx_);
+            stream_.emplace<1>(std::make_unique<tls_stream>(std::move(s), *tls_ctx_));
             break;
         case transport_kind::ws:
             stream_.emplace<2>(std::move(s));
@@ -119,14 +117,14 @@ transport::transport(tcp::socket accepted, transport_kind kind, std::shared_ptr<
 
 asio::awaitable<boost::system::error_code> transport::accept(const accept_options& o) {
     tls_stream* tls = nullptr;
-    if (auto* t = std::get_if<1>(&stream_)) tls = t;
+    if (stream_.index() == 1) tls = &this->tls();
     if (auto* w = std::get_if<3>(&stream_)) tls = &w->next_layer();
     if (tls) {
         auto [ec] = co_await tls->async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
         if (ec) co_return ec;
         SSL* native = tls->native_handle();
         if (X509* cert = SSL_get1_peer_certificate(native)) {
-            if (SSL_get_verify_result(native) == X509_V_OK) peer_cn_ = common_name(cert);
+            if (SSL_get_verify_result(native) == X509_V_OK) extra().peer_cn = common_name(cert);
             X509_free(cert);
         }
     }
@@ -144,14 +142,14 @@ asio::awaitable<io_result> transport::write_gather(const std::vector<asio::const
             break;
         case 1: {
             // One copy so the batch becomes few TLS records instead of one per buffer.
-            scratch_.clear();
+            auto& scratch = extra().scratch;
+            scratch.clear();
             for (const auto& b : bufs) {
                 const auto* p = static_cast<const std::uint8_t*>(b.data());
-                scratch_.insert(scratch_.end(), p, p + b.size());
+                scratch.insert(scratch.end(), p, p + b.size());
             }
-            std::tie(ec, n) = co_await asio::async_write(std::get<1>(stream_), asio::buffer(scratch_),
-                                                         as_tuple(use_awaitable));
-            if (scratch_.capacity() > 512 * 1024) std::vector<std::uint8_t>().swap(scratch_);
+            std::tie(ec, n) = co_await asio::async_write(tls(), asio::buffer(scratch), as_tuple(use_awaitable));
+            if (scratch.capacity() > 512 * 1024) std::vector<std::uint8_t>().swap(scratch);
             break;
         }
         case 2:

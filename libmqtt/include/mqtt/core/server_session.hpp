@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <mqtt/codec/packets.hpp>
+#include <mqtt/core/id_set.hpp>
 #include <mqtt/core/lazy_deque.hpp>
 #include <mqtt/core/packet_id_pool.hpp>
 
@@ -385,7 +386,7 @@ private:
 
     // Inbound.
     std::vector<std::string> aliases_;                // index = Topic Alias
-    std::unordered_set<std::uint16_t> inbound_qos2_;  // PUBREC sent, PUBREL awaited
+    id_set inbound_qos2_;                             // PUBREC sent, PUBREL awaited
 
     // Outbound.
     packet_id_pool ids_;
