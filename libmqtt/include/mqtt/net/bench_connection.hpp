@@ -74,6 +74,12 @@ struct bench_connection_options {
     bool nodelay = true;
     /// Bytes of encoded-but-unwritten output above which writable() is false.
     std::size_t max_unsent = 64 * 1024;
+    /// When non-zero, a read that brought less than 2 KiB waits this long before the
+    /// next read, so that a broker writing one packet per write(2) (mosquitto) is read
+    /// several packets at a time: one wake-up, one read and one TCP ACK per batch
+    /// instead of per message. Only for clients whose receive times are not latency
+    /// samples (mq bench's closed loop); 0 reads at once (plain TCP only).
+    std::chrono::microseconds read_coalesce{0};
     std::optional<std::string> username;
     std::optional<std::vector<std::uint8_t>> password;
     /// TLS, WebSocket or WebSocket over TLS, as for net::client (mq pub's -L
