@@ -223,10 +223,10 @@ namespace {
 
 // Closed loop measures no latency, so a subscriber may batch small reads
 // (bench-method §3.1): against a broker that writes each packet on its own
-// (mosquitto) this cuts the generator's wake-ups, reads and TCP ACKs per
-// message several-fold. 100 µs is far below any window that could fill the
-// socket buffer (about 3 packets at 30k msg/s) and is never applied to a paced
-// run, whose receive times are latency samples.
+// (mosquitto) the kernel then wakes the loop once per KiB, not per packet,
+// which cuts the generator's wake-ups, reads and TCP ACKs per message
+// several-fold. A slower stream waits at most about two 100 µs periods. Never
+// in a paced run, whose receive times are latency samples.
 mqtt::net::bench_connection_options subscriber_options(const worker& wk, std::uint32_t i) {
     auto o = client_options(*wk.ctx.cfg, fmt::format("mqb-{:08x}-s{}", wk.ctx.cfg->run_id, i), i);
     if (!wk.ctx.pace) o.read_coalesce = std::chrono::microseconds(100);
