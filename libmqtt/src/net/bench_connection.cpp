@@ -33,9 +33,6 @@ namespace {
 // zeroed memory each (which also made every connect take ~0.5 ms of memset).
 constexpr std::size_t read_chunk = 256 * 1024;
 constexpr std::size_t initial_read = 4 * 1024;
-// read_coalesce: the socket's receive low-water mark (SO_RCVLOWAT), so the kernel
-// wakes the loop once this much has arrived rather than at every packet.
-constexpr int coalesce_bytes = 1024;
 
 void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
     out.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -67,7 +64,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     tcp::resolver resolver;
     asio::steady_timer keepalive_timer;
     // read_coalesce: while the low-water mark is raised, this timer makes sure that
-    // less than coalesce_bytes (the last packets of a run, a slow stream) waits at
+    // less than read_coalesce_bytes (the last packets of a run, a slow stream) waits at
     // most about two periods: a period without a read lowers the mark to 1 byte.
     asio::steady_timer coalesce_timer;
     bool lowat_raised = false, coalesce_armed = false;
@@ -160,7 +157,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             self->socket.set_option(tcp::no_delay(self->opts.nodelay), ignored);
             // start_write's direct write_some must return would_block, not wait.
             self->socket.non_blocking(true, ignored);
-            if (self->opts.read_coalesce.count() > 0) self->set_lowat(coalesce_bytes);
+            if (self->opts.read_coalesce.count() > 0) self->raise_lowat();
             self->open = true;
             self->send_connect();
         });
@@ -338,8 +335,13 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         start_write();  // the acks and publishes of this batch, in one write
         if (closed) return;
         ++reads_since_arm;
-        if (opts.read_coalesce.count() > 0 && !lowat_raised && !tr) set_lowat(coalesce_bytes);
+        if (opts.read_coalesce.count() > 0 && !lowat_raised && !tr) raise_lowat();
         start_read();
+    }
+
+    void raise_lowat() {
+        // Below a kernel cap of half the receive buffer; 256 KiB is far below it.
+        set_lowat(static_cast<int>(std::clamp<std::size_t>(opts.read_coalesce_bytes, 1, 256 * 1024)));
     }
 
     void set_lowat(int bytes) {
@@ -621,6 +623,19 @@ std::uint16_t bench_connection::publish(std::string_view topic, std::span<const 
     out.insert(out.end(), payload.begin(), payload.end());
     m.schedule_flush();
     return id;
+}
+
+void bench_connection::coalesce_reads(std::chrono::microseconds period, std::size_t bytes) {
+    auto& m = *impl_;
+    m.opts.read_coalesce = period;
+    m.opts.read_coalesce_bytes = bytes;
+    if (m.closed || !m.open || m.tr) return;
+    if (period.count() > 0) {
+        m.raise_lowat();
+        m.arm_coalesce();
+    } else if (m.lowat_raised) {
+        m.set_lowat(1);
+    }
 }
 
 void bench_connection::disconnect() {
