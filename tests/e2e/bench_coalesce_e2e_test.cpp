@@ -14,16 +14,17 @@
 #include "mosquitto_fixture.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
 using mq::test::mosquitto_fixture;
 using mq::test::run_mq;
+using nlohmann::json;
 
 namespace {
 
 json closed_loop(const mosquitto_fixture& m, const std::string& qos, const std::string& count) {
-    const auto r = run_mq({"bench", "e2e", "-h", "127.0.0.1", "-p", std::to_string(m.port()), "-V", "311", "-q",
-                           qos, "--count", count, "--warmup", "0s", "--rate", "max", "--drain", "10s", "--json"},
-                          {}, 60s);
+    const auto r =
+        run_mq({"bench", "e2e", "-h", "127.0.0.1", "-p", std::to_string(m.port()), "-V", "311", "-q", qos,
+                "--count", count, "--warmup", "0s", "--rate", "max", "--drain", "10s", "--json"},
+               {}, 60s);
     INFO("stderr: " << r.err << "\nbroker log: " << m.log());
     REQUIRE(r.exit_code == 0);
     auto j = json::parse(r.out, nullptr, false);

@@ -56,7 +56,8 @@ mqtt::net::bench_connection_options client_options(const bench_config& cfg, cons
     mqtt::net::bench_connection_options o;
     o.host = cfg.host;
     o.port = cfg.port;
-    o.bind_address = cfg.source_ips.empty() ? cfg.bind_address : cfg.source_ips[client % cfg.source_ips.size()];
+    o.bind_address =
+        cfg.source_ips.empty() ? cfg.bind_address : cfg.source_ips[client % cfg.source_ips.size()];
     o.version = cfg.version;
     o.client_id = client_id;
     o.nodelay = cfg.nodelay;
