@@ -51,6 +51,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
           socket(io),
           resolver(io),
           keepalive_timer(io),
+          coalesce_timer(io),
           opts(std::move(o)),
           handlers(std::move(h)) {
         in.resize(initial_read);
@@ -62,6 +63,12 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     std::unique_ptr<detail::transport> tr;
     tcp::resolver resolver;
     asio::steady_timer keepalive_timer;
+    // read_coalesce: while the low-water mark is raised, this timer makes sure that
+    // less than read_coalesce_bytes (the last packets of a run, a slow stream) waits at
+    // most about two periods: a period without a read lowers the mark to 1 byte.
+    asio::steady_timer coalesce_timer;
+    bool lowat_raised = false, coalesce_armed = false;
+    std::uint64_t reads_since_arm = 0;
     bench_connection_options opts;
     bench_handlers handlers;
 
@@ -72,6 +79,9 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     bool flush_posted = false;
     bool wrote_since_tick = false;
     bool disconnect_after_flush = false;
+    // True while on_read dispatches frames: output they queue (acks, publishes from
+    // on_ack) is written when the batch ends instead of through a posted flush.
+    bool in_handler = false;
 
     std::vector<std::uint8_t> in;
     std::size_t in_len = 0;
@@ -116,6 +126,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         socket.close(ignored);
         if (tr) tr->close();
         keepalive_timer.cancel();
+        coalesce_timer.cancel();
         resolver.cancel();
         if (connect_done) {
             auto done = std::move(connect_done);
@@ -144,6 +155,9 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             }
             boost::system::error_code ignored;
             self->socket.set_option(tcp::no_delay(self->opts.nodelay), ignored);
+            // start_write's direct write_some must return would_block, not wait.
+            self->socket.non_blocking(true, ignored);
+            if (self->opts.read_coalesce.count() > 0) self->raise_lowat();
             self->open = true;
             self->send_connect();
         });
@@ -181,7 +195,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
     }
 
     void schedule_flush() {
-        if (flush_posted || write_in_flight) return;
+        if (flush_posted || write_in_flight || in_handler) return;
         flush_posted = true;
         asio::post(io, [self = shared_from_this()] {
             self->flush_posted = false;
@@ -189,12 +203,17 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    // Plain TCP first tries a direct non-blocking write: when the kernel takes it
+    // all (acks, windowed publishes) no completion handler runs, so the loop makes
+    // no extra pass through Asio's scheduler (each posted completion cost an
+    // epoll_wait(0) and a handler dispatch per message at QoS 1). Only the rest of
+    // a partial write goes through async_write.
     void start_write() {
         if (write_in_flight || closed || pending.empty()) return;
-        std::swap(pending, writing);
-        write_in_flight = true;
         wrote_since_tick = true;
         if (tr) {
+            std::swap(pending, writing);
+            write_in_flight = true;
             asio::co_spawn(io, tr->write(asio::buffer(writing)),
                            [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
                                if (e) r.first = asio::error::operation_aborted;
@@ -203,10 +222,29 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
                            });
             return;
         }
+        boost::system::error_code ec;
+        std::size_t n = socket.write_some(asio::buffer(pending), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            ec = {};
+            n = 0;
+        }
+        if (ec) {
+            fail(make_error_code(net_error::connection_lost));
+            return;
+        }
+        written_total += n;
+        if (n == pending.size()) {
+            pending.clear();
+            after_flush();
+            return;
+        }
+        writing.assign(pending.begin() + static_cast<std::ptrdiff_t>(n), pending.end());
+        pending.clear();
+        write_in_flight = true;
         asio::async_write(socket, asio::buffer(writing),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                              self->written_total += n;
-                              self->on_written(ec);
+                          [self = shared_from_this()](const boost::system::error_code& wec, std::size_t m) {
+                              self->written_total += m;
+                              self->on_written(wec);
                           });
     }
 
@@ -219,8 +257,18 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             return;
         }
         if (!pending.empty()) {
-            start_write();
+            start_write();  // calls after_flush once everything is out
+            if (closed || !write_in_flight) return;
         } else if (disconnect_after_flush) {
+            after_flush();
+            return;
+        }
+        if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
+    }
+
+    // Everything queued so far was taken by the kernel.
+    void after_flush() {
+        if (disconnect_after_flush) {
             boost::system::error_code ignored;
             if (tr) {
                 tr->send_fin();
@@ -229,7 +277,10 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             }
             return;  // the broker closes; the reader sees EOF
         }
-        if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
+        // Publishes queued by on_writable go through a posted flush (in_handler is
+        // false here), so a publisher that the kernel keeps up with still yields
+        // to the loop's reads between batches.
+        if (handlers.on_writable && is_connected) handlers.on_writable();
     }
 
     void start_read() {
@@ -248,6 +299,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
                                [self = shared_from_this()](const boost::system::error_code& ec,
                                                            std::size_t n) { self->on_read(ec, n); });
+        arm_coalesce();
     }
 
     void on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -260,6 +312,7 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
         in_len += n;
         read_total += n;
         std::size_t off = 0;
+        in_handler = true;
         while (!closed) {
             std::error_code fec;
             const auto frame =
@@ -272,14 +325,46 @@ struct bench_connection::impl : std::enable_shared_from_this<impl> {
             if (!handle(*frame)) return;
             off += frame->total;
         }
+        in_handler = false;
         if (closed) return;
         // Keep the partial frame at the front of the buffer.
         if (off > 0) {
             std::memmove(in.data(), in.data() + off, in_len - off);
             in_len -= off;
         }
-        if (!pending.empty()) schedule_flush();
+        start_write();  // the acks and publishes of this batch, in one write
+        if (closed) return;
+        ++reads_since_arm;
+        if (opts.read_coalesce.count() > 0 && !lowat_raised && !tr) raise_lowat();
         start_read();
+    }
+
+    void raise_lowat() {
+        // Below a kernel cap of half the receive buffer; 256 KiB is far below it.
+        set_lowat(static_cast<int>(std::clamp<std::size_t>(opts.read_coalesce_bytes, 1, 256 * 1024)));
+    }
+
+    void set_lowat(int bytes) {
+        boost::system::error_code ignored;
+        // Lowering it makes the kernel signal data already queued (tcp_set_rcvlowat).
+        socket.set_option(asio::socket_base::receive_low_watermark(bytes), ignored);
+        lowat_raised = bytes > 1;
+    }
+
+    void arm_coalesce() {
+        if (coalesce_armed || !lowat_raised || closed) return;
+        coalesce_armed = true;
+        reads_since_arm = 0;
+        coalesce_timer.expires_after(opts.read_coalesce);
+        coalesce_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            self->coalesce_armed = false;
+            if (ec || self->closed) return;
+            if (self->reads_since_arm > 0) {
+                self->arm_coalesce();  // data is flowing in full batches
+            } else if (self->lowat_raised) {
+                self->set_lowat(1);  // on_read raises it again; idle connections stop here
+            }
+        });
     }
 
     void ack(std::uint8_t first, std::uint16_t id) {
@@ -538,6 +623,19 @@ std::uint16_t bench_connection::publish(std::string_view topic, std::span<const 
     out.insert(out.end(), payload.begin(), payload.end());
     m.schedule_flush();
     return id;
+}
+
+void bench_connection::coalesce_reads(std::chrono::microseconds period, std::size_t bytes) {
+    auto& m = *impl_;
+    m.opts.read_coalesce = period;
+    m.opts.read_coalesce_bytes = bytes;
+    if (m.closed || !m.open || m.tr) return;
+    if (period.count() > 0) {
+        m.raise_lowat();
+        m.arm_coalesce();
+    } else if (m.lowat_raised) {
+        m.set_lowat(1);
+    }
 }
 
 void bench_connection::disconnect() {

@@ -74,6 +74,15 @@ struct bench_connection_options {
     bool nodelay = true;
     /// Bytes of encoded-but-unwritten output above which writable() is false.
     std::size_t max_unsent = 64 * 1024;
+    /// When non-zero, the socket's receive low-water mark (SO_RCVLOWAT) is
+    /// read_coalesce_bytes, so that a broker writing one packet per write(2)
+    /// (mosquitto) is read many packets at a time: one wake-up, one read and one TCP
+    /// ACK per batch instead of per message. A period of read_coalesce without a
+    /// read lowers the mark to 1 byte until the next read, so a short tail waits
+    /// at most about two periods. Only for clients whose receive times are not
+    /// latency samples (mq bench's closed loop); 0 reads at once. Plain TCP only.
+    std::chrono::microseconds read_coalesce{0};
+    std::size_t read_coalesce_bytes = 1024;
     std::optional<std::string> username;
     std::optional<std::vector<std::uint8_t>> password;
     /// TLS, WebSocket or WebSocket over TLS, as for net::client (mq pub's -L
@@ -138,6 +147,8 @@ public:
     /// 0 for QoS 0. The caller keeps QoS 1/2 in-flight below the broker's Receive
     /// Maximum; ids wrap over 1..65535 skipping ones still in flight.
     std::uint16_t publish(std::string_view topic, std::span<const std::uint8_t> payload, qos level);
+    /// Sets read_coalesce and read_coalesce_bytes on a connected client (loop thread).
+    void coalesce_reads(std::chrono::microseconds period, std::size_t bytes);
     /// Sends DISCONNECT after the queued output and closes.
     void disconnect();
     /// Closes the socket at once.
