@@ -67,6 +67,25 @@ TEST_CASE("bench --count ends the window after N messages over all publishers") 
     CHECK(run_mq({"bench", "sub", "--count", "10"}).exit_code == 64);
 }
 
+TEST_CASE("bench at a --rate the generator cannot reach stops at the window's end and says the run is invalid") {
+    // bench-method.md §3.2: a late publisher sends at once and never skips, but
+    // the window ends on the clock. Before, an overloaded run worked off its
+    // backlog for many times the window and starved the subscriber on its loop.
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = bench_json(
+        {"e2e", "--rate", "50000000", "--warmup", "0s", "--duration", "2s", "--drain", "1s", "-q", "0"}, 40s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    INFO(r.dump());
+    CHECK(took < 10s);  // connect + 2 s window + 1 s drain, with room for a busy machine
+    CHECK(r["valid"] == false);
+    CHECK(r["invalid_reasons"].dump().find("offered rate") != std::string::npos);
+    const auto sent = r["counts"]["sent"].get<std::uint64_t>();
+    CHECK(sent > 0);
+    // The subscriber shares the loop and still reads while the publisher is late.
+    CHECK(r["counts"]["received"].get<std::uint64_t>() > 0);
+    CHECK(r["counts"]["received"].get<std::uint64_t>() + r["counts"]["lost"].get<std::uint64_t>() == sent);
+}
+
 TEST_CASE("bench topic template %i and %c: a topic per publisher and per message, one wildcard filter") {
     mq::test::e2e_broker broker;
     // A spy subscriber sees the topics the bench publishes.

@@ -95,9 +95,12 @@ publisher::publisher(worker& wk, std::uint32_t i)
                           std::uint64_t{wk.ctx.cfg->subscribers} + i),
            mqtt::net::bench_handlers{nullptr, [this](std::uint16_t id, std::uint8_t rc) { on_ack(id, rc); },
                                      [this] {
-                                         if (!w.ctx.pace && !done &&
-                                             w.ctx.cfg->pub_qos == mqtt::qos::at_most_once)
+                                         if (done) return;
+                                         if (w.ctx.pace) {
+                                             if (waiting) fire();
+                                         } else if (w.ctx.cfg->pub_qos == mqtt::qos::at_most_once) {
                                              fill_closed();
+                                         }
                                      },
                                      [this](std::error_code ec) {
                                          if (!w.tearing_down) lost_connection(w, ec);
@@ -164,10 +167,15 @@ void publisher::fire() {
     const auto& ctx = w.ctx;
     const bool windowed = ctx.cfg->pub_qos != mqtt::qos::at_most_once;
     waiting = false;
+    std::uint32_t burst = 0;
     while (!done) {
         const std::int64_t off = ctx.pace->offset_ns(index, seq);
         const std::int64_t intended = ctx.ph.t0_stamp + off;
-        if (intended >= ctx.ph.we_stamp) {
+        // The window ends on the clock too: a publisher that cannot keep up
+        // with --rate stops at the window's end instead of working off its
+        // backlog for as long again. The unsent slots lower the offered rate,
+        // which makes the run invalid (bench-method.md §3.2).
+        if (intended >= ctx.ph.we_stamp || ctx.stamp_now() >= ctx.ph.we_stamp) {
             finish();
             return;
         }
@@ -178,12 +186,22 @@ void publisher::fire() {
             });
             return;
         }
-        if (windowed && conn.inflight() >= window) {
-            waiting = true;  // resumed by on_ack; the wait is part of the latency
+        if (windowed ? conn.inflight() >= window : !conn.writable()) {
+            // Resumed by on_ack or on_writable; the wait is part of the latency.
+            // Waiting for the socket keeps an overloaded QoS 0 run's backlog
+            // at max_unsent instead of growing it without bound.
+            waiting = true;
+            return;
+        }
+        if (burst == max_late_burst) {
+            // Late sends come back to back; yield so that the subscribers and
+            // acks sharing this worker's loop are read meanwhile.
+            w.loop.post([this] { fire(); });
             return;
         }
         // Late: send at once, never skip.
         send(intended);
+        ++burst;
     }
 }
 

@@ -97,7 +97,9 @@ struct publisher {
     std::atomic<std::int64_t> last_send{0};    // stamp of the last send in the window
     std::vector<std::int64_t> intended_by_id;  // QoS 1/2: packet id -> intended stamp
     bool done = false;
-    bool waiting = false;  // QoS 1/2 window full at the due time
+    bool waiting = false;  // QoS 1/2 window full or socket backlog full at the due time
+    /// Late sends made back to back before fire() yields to the loop.
+    static constexpr std::uint32_t max_late_burst = 256;
     std::atomic<std::uint64_t> sent_in_window{0};
     std::atomic<std::uint64_t> acked_in_window{0};  // acks of any reason
 };
