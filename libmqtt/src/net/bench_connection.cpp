@@ -1,553 +1,304 @@
 // SPDX-License-Identifier: MIT
-#include <mqtt/net/bench_connection.hpp>
-
+// bench_connection's I/O half: connect, the direct and asynchronous write
+// paths, batched reads with SO_RCVLOWAT coalescing, keep alive. The packets
+// themselves are handled in bench_connection_protocol.cpp.
 #include <algorithm>
 #include <cstring>
-#include <map>
+
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <mqtt/codec/decode.hpp>
 #include <mqtt/codec/encode.hpp>
 #include <mqtt/codec/varint.hpp>
 #include <mqtt/net/errors.hpp>
 
-#include "bench_loop_impl.hpp"
-#include "transport.hpp"
+#include "bench_connection_impl.hpp"
 
 namespace mqtt::net {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using bench_detail::put_u16;
+using bench_detail::read_chunk;
 
-namespace {
-
-// The read buffer starts small and doubles while reads fill it, up to
-// read_chunk: a subscriber under load reads in big batches, while an idle
-// connection (10,000 of them in `bench conn`) costs a few KiB, not 256 KiB of
-// zeroed memory each (which also made every connect take ~0.5 ms of memset).
-constexpr std::size_t read_chunk = 256 * 1024;
-constexpr std::size_t initial_read = 4 * 1024;
-
-void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v & 0xFF));
+std::uint16_t bench_connection::impl::alloc_id() {
+    // Allocated at the first QoS 1/2 publish: most connections never need it.
+    if (in_use.empty()) in_use.assign(65536, 0);
+    // Callers keep inflight below 65535, so a free id exists.
+    while (in_use[next_id] != 0 || next_id == 0) next_id = static_cast<std::uint16_t>(next_id + 1);
+    const std::uint16_t id = next_id;
+    next_id = static_cast<std::uint16_t>(next_id + 1);
+    in_use[id] = 1;
+    ++inflight;
+    return id;
 }
 
-std::uint16_t get_u16(const std::uint8_t* p) noexcept {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+void bench_connection::impl::release_id(std::uint16_t id) {
+    if (id < in_use.size() && in_use[id] != 0) {
+        in_use[id] = 0;
+        --inflight;
+    }
 }
 
-}  // namespace
-
-struct bench_connection::impl : std::enable_shared_from_this<impl> {
-    impl(bench_loop& l, bench_connection_options o, bench_handlers h)
-        : io(l.get().io),
-          socket(io),
-          resolver(io),
-          keepalive_timer(io),
-          coalesce_timer(io),
-          opts(std::move(o)),
-          handlers(std::move(h)) {
-        in.resize(initial_read);
+void bench_connection::impl::fail(std::error_code ec) {
+    if (closed) return;
+    closed = true;
+    is_connected = false;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    if (tr) tr->close();
+    keepalive_timer.cancel();
+    coalesce_timer.cancel();
+    resolver.cancel();
+    if (connect_done) {
+        auto done = std::move(connect_done);
+        connect_done = nullptr;
+        done(ec, bench_connack{});
     }
+    if (handlers.on_closed) handlers.on_closed(ec);
+}
 
-    asio::io_context& io;
-    tcp::socket socket;
-    // TLS / WebSocket: the client's transport (coroutines); null for plain TCP.
-    std::unique_ptr<detail::transport> tr;
-    tcp::resolver resolver;
-    asio::steady_timer keepalive_timer;
-    // read_coalesce: while the low-water mark is raised, this timer makes sure that
-    // less than read_coalesce_bytes (the last packets of a run, a slow stream) waits at
-    // most about two periods: a period without a read lowers the mark to 1 byte.
-    asio::steady_timer coalesce_timer;
-    bool lowat_raised = false, coalesce_armed = false;
-    std::uint64_t reads_since_arm = 0;
-    bench_connection_options opts;
-    bench_handlers handlers;
-
-    // Output: publishes are appended to `pending`; one write of `writing` is in
-    // flight at a time, and the two swap when it completes (batching for free).
-    std::vector<std::uint8_t> pending, writing;
-    bool write_in_flight = false;
-    bool flush_posted = false;
-    bool wrote_since_tick = false;
-    bool disconnect_after_flush = false;
-    // True while on_read dispatches frames: output they queue (acks, publishes from
-    // on_ack) is written when the batch ends instead of through a posted flush.
-    bool in_handler = false;
-
-    std::vector<std::uint8_t> in;
-    std::size_t in_len = 0;
-    std::uint64_t written_total = 0, read_total = 0;
-    bool last_read_full = false;  // the last read filled the free space: grow
-
-    bool open = false;
-    bool is_connected = false;
-    bool closed = false;
-    std::function<void(std::error_code, const bench_connack&)> connect_done;
-    std::map<std::uint16_t, std::function<void(std::error_code, const std::vector<reason>&)>> sub_done;
-
-    std::vector<std::uint8_t> in_use;  // packet ids of outgoing QoS 1/2 messages in flight
-    std::uint16_t next_id = 1;
-    std::size_t inflight = 0;
-    mqtt::limits lim;
-
-    std::uint16_t alloc_id() {
-        // Allocated at the first QoS 1/2 publish: most connections never need it.
-        if (in_use.empty()) in_use.assign(65536, 0);
-        // Callers keep inflight below 65535, so a free id exists.
-        while (in_use[next_id] != 0 || next_id == 0) next_id = static_cast<std::uint16_t>(next_id + 1);
-        const std::uint16_t id = next_id;
-        next_id = static_cast<std::uint16_t>(next_id + 1);
-        in_use[id] = 1;
-        ++inflight;
-        return id;
+void bench_connection::impl::connect_to(const tcp::endpoint& ep) {
+    boost::system::error_code oec;
+    socket.open(ep.protocol(), oec);
+    if (!oec && !opts.bind_address.empty()) {
+        const auto addr = asio::ip::make_address(opts.bind_address, oec);
+        if (!oec) socket.bind(tcp::endpoint(addr, 0), oec);
     }
-
-    void release_id(std::uint16_t id) {
-        if (id < in_use.size() && in_use[id] != 0) {
-            in_use[id] = 0;
-            --inflight;
-        }
+    if (oec) {
+        fail(make_error_code(net_error::connect_failed));
+        return;
     }
-
-    void fail(std::error_code ec) {
-        if (closed) return;
-        closed = true;
-        is_connected = false;
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        if (tr) tr->close();
-        keepalive_timer.cancel();
-        coalesce_timer.cancel();
-        resolver.cancel();
-        if (connect_done) {
-            auto done = std::move(connect_done);
-            connect_done = nullptr;
-            done(ec, bench_connack{});
-        }
-        if (handlers.on_closed) handlers.on_closed(ec);
-    }
-
-    void connect_to(const tcp::endpoint& ep) {
-        boost::system::error_code oec;
-        socket.open(ep.protocol(), oec);
-        if (!oec && !opts.bind_address.empty()) {
-            const auto addr = asio::ip::make_address(opts.bind_address, oec);
-            if (!oec) socket.bind(tcp::endpoint(addr, 0), oec);
-        }
-        if (oec) {
-            fail(make_error_code(net_error::connect_failed));
+    socket.async_connect(ep, [self = shared_from_this()](const boost::system::error_code& cec) {
+        if (self->closed) return;
+        if (cec) {
+            self->fail(make_error_code(net_error::connect_failed));
             return;
         }
-        socket.async_connect(ep, [self = shared_from_this()](const boost::system::error_code& cec) {
+        boost::system::error_code ignored;
+        self->socket.set_option(tcp::no_delay(self->opts.nodelay), ignored);
+        // start_write's direct write_some must return would_block, not wait.
+        self->socket.non_blocking(true, ignored);
+        if (self->opts.read_coalesce.count() > 0) self->raise_lowat();
+        self->open = true;
+        self->send_connect();
+    });
+}
+
+void bench_connection::impl::open_transport() {
+    tr = std::make_unique<detail::transport>(io.get_executor());
+    client_options co;
+    co.host = opts.host;
+    co.port = opts.port;
+    co.transport = opts.transport;
+    co.ws_path = opts.ws_path;
+    co.tls = opts.tls;
+    co.bind_address = opts.bind_address;
+    co.tcp_nodelay = opts.nodelay;
+    asio::co_spawn(
+        io, [self = shared_from_this(), co]() -> asio::awaitable<void> { co_await self->tr->open(co); },
+        [self = shared_from_this()](std::exception_ptr e) {
             if (self->closed) return;
-            if (cec) {
-                self->fail(make_error_code(net_error::connect_failed));
+            if (e) {
+                std::error_code ec = make_error_code(net_error::connect_failed);
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::system_error& se) {
+                    ec = se.code();
+                } catch (...) {
+                }
+                self->fail(ec);
                 return;
             }
-            boost::system::error_code ignored;
-            self->socket.set_option(tcp::no_delay(self->opts.nodelay), ignored);
-            // start_write's direct write_some must return would_block, not wait.
-            self->socket.non_blocking(true, ignored);
-            if (self->opts.read_coalesce.count() > 0) self->raise_lowat();
             self->open = true;
             self->send_connect();
         });
-    }
+}
 
-    // TLS / WebSocket: connect, handshakes, then CONNECT as for TCP.
-    void open_transport() {
-        tr = std::make_unique<detail::transport>(io.get_executor());
-        client_options co;
-        co.host = opts.host;
-        co.port = opts.port;
-        co.transport = opts.transport;
-        co.ws_path = opts.ws_path;
-        co.tls = opts.tls;
-        co.bind_address = opts.bind_address;
-        co.tcp_nodelay = opts.nodelay;
-        asio::co_spawn(
-            io, [self = shared_from_this(), co]() -> asio::awaitable<void> { co_await self->tr->open(co); },
-            [self = shared_from_this()](std::exception_ptr e) {
-                if (self->closed) return;
-                if (e) {
-                    std::error_code ec = make_error_code(net_error::connect_failed);
-                    try {
-                        std::rethrow_exception(e);
-                    } catch (const std::system_error& se) {
-                        ec = se.code();
-                    } catch (...) {
-                    }
-                    self->fail(ec);
-                    return;
-                }
-                self->open = true;
-                self->send_connect();
-            });
-    }
+void bench_connection::impl::schedule_flush() {
+    if (flush_posted || write_in_flight || in_handler) return;
+    flush_posted = true;
+    asio::post(io, [self = shared_from_this()] {
+        self->flush_posted = false;
+        self->start_write();
+    });
+}
 
-    void schedule_flush() {
-        if (flush_posted || write_in_flight || in_handler) return;
-        flush_posted = true;
-        asio::post(io, [self = shared_from_this()] {
-            self->flush_posted = false;
-            self->start_write();
-        });
-    }
-
-    // Plain TCP first tries a direct non-blocking write: when the kernel takes it
-    // all (acks, windowed publishes) no completion handler runs, so the loop makes
-    // no extra pass through Asio's scheduler (each posted completion cost an
-    // epoll_wait(0) and a handler dispatch per message at QoS 1). Only the rest of
-    // a partial write goes through async_write.
-    void start_write() {
-        if (write_in_flight || closed || pending.empty()) return;
-        wrote_since_tick = true;
-        if (tr) {
-            std::swap(pending, writing);
-            write_in_flight = true;
-            asio::co_spawn(io, tr->write(asio::buffer(writing)),
-                           [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
-                               if (e) r.first = asio::error::operation_aborted;
-                               self->written_total += r.second;
-                               self->on_written(r.first);
-                           });
-            return;
-        }
-        boost::system::error_code ec;
-        std::size_t n = socket.write_some(asio::buffer(pending), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            ec = {};
-            n = 0;
-        }
-        if (ec) {
-            fail(make_error_code(net_error::connection_lost));
-            return;
-        }
-        written_total += n;
-        if (n == pending.size()) {
-            pending.clear();
-            after_flush();
-            return;
-        }
-        writing.assign(pending.begin() + static_cast<std::ptrdiff_t>(n), pending.end());
-        pending.clear();
+void bench_connection::impl::start_write() {
+    if (write_in_flight || closed || pending.empty()) return;
+    wrote_since_tick = true;
+    if (tr) {
+        std::swap(pending, writing);
         write_in_flight = true;
-        asio::async_write(socket, asio::buffer(writing),
-                          [self = shared_from_this()](const boost::system::error_code& wec, std::size_t m) {
-                              self->written_total += m;
-                              self->on_written(wec);
-                          });
+        asio::co_spawn(io, tr->write(asio::buffer(writing)),
+                       [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
+                           if (e) r.first = asio::error::operation_aborted;
+                           self->written_total += r.second;
+                           self->on_written(r.first);
+                       });
+        return;
     }
-
-    void on_written(const boost::system::error_code& ec) {
-        write_in_flight = false;
-        writing.clear();
-        if (ec) {
-            fail(ec == asio::error::operation_aborted ? make_error_code(net_error::closed)
-                                                      : make_error_code(net_error::connection_lost));
-            return;
-        }
-        if (!pending.empty()) {
-            start_write();  // calls after_flush once everything is out
-            if (closed || !write_in_flight) return;
-        } else if (disconnect_after_flush) {
-            after_flush();
-            return;
-        }
-        if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
+    boost::system::error_code ec;
+    std::size_t n = socket.write_some(asio::buffer(pending), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        n = 0;
     }
-
-    // Everything queued so far was taken by the kernel.
-    void after_flush() {
-        if (disconnect_after_flush) {
-            boost::system::error_code ignored;
-            if (tr) {
-                tr->send_fin();
-            } else {
-                socket.shutdown(tcp::socket::shutdown_send, ignored);
-            }
-            return;  // the broker closes; the reader sees EOF
-        }
-        // Publishes queued by on_writable go through a posted flush (in_handler is
-        // false here), so a publisher that the kernel keeps up with still yields
-        // to the loop's reads between batches.
-        if (handlers.on_writable && is_connected) handlers.on_writable();
+    if (ec) {
+        fail(make_error_code(net_error::connection_lost));
+        return;
     }
-
-    void start_read() {
-        // Grow while reads come back full; a frame larger than the buffer
-        // grows it too (next_frame has checked its size against the limit).
-        if ((last_read_full && in.size() < read_chunk) || in.size() - in_len < in.size() / 2)
-            in.resize(in.size() * 2);
-        if (tr) {
-            asio::co_spawn(io, tr->read_some(asio::buffer(in.data() + in_len, in.size() - in_len)),
-                           [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
-                               if (e) r.first = asio::error::operation_aborted;
-                               self->on_read(r.first, r.second);
-                           });
-            return;
-        }
-        socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
-                               [self = shared_from_this()](const boost::system::error_code& ec,
-                                                           std::size_t n) { self->on_read(ec, n); });
-        arm_coalesce();
+    written_total += n;
+    if (n == pending.size()) {
+        pending.clear();
+        after_flush();
+        return;
     }
+    writing.assign(pending.begin() + static_cast<std::ptrdiff_t>(n), pending.end());
+    pending.clear();
+    write_in_flight = true;
+    asio::async_write(socket, asio::buffer(writing),
+                      [self = shared_from_this()](const boost::system::error_code& wec, std::size_t m) {
+                          self->written_total += m;
+                          self->on_written(wec);
+                      });
+}
 
-    void on_read(const boost::system::error_code& ec, std::size_t n) {
-        if (ec) {
-            fail(disconnect_after_flush || closed ? make_error_code(net_error::closed)
+void bench_connection::impl::on_written(const boost::system::error_code& ec) {
+    write_in_flight = false;
+    writing.clear();
+    if (ec) {
+        fail(ec == asio::error::operation_aborted ? make_error_code(net_error::closed)
                                                   : make_error_code(net_error::connection_lost));
-            return;
-        }
-        last_read_full = n == in.size() - in_len;
-        in_len += n;
-        read_total += n;
-        std::size_t off = 0;
-        in_handler = true;
-        while (!closed) {
-            std::error_code fec;
-            const auto frame =
-                next_frame(std::span<const std::uint8_t>(in.data() + off, in_len - off), lim, fec);
-            if (fec) {
-                fail(fec);
-                return;
-            }
-            if (!frame) break;
-            if (!handle(*frame)) return;
-            off += frame->total;
-        }
-        in_handler = false;
-        if (closed) return;
-        // Keep the partial frame at the front of the buffer.
-        if (off > 0) {
-            std::memmove(in.data(), in.data() + off, in_len - off);
-            in_len -= off;
-        }
-        start_write();  // the acks and publishes of this batch, in one write
-        if (closed) return;
-        ++reads_since_arm;
-        if (opts.read_coalesce.count() > 0 && !lowat_raised && !tr) raise_lowat();
-        start_read();
+        return;
     }
-
-    void raise_lowat() {
-        // Below a kernel cap of half the receive buffer; 256 KiB is far below it.
-        set_lowat(static_cast<int>(std::clamp<std::size_t>(opts.read_coalesce_bytes, 1, 256 * 1024)));
+    if (!pending.empty()) {
+        start_write();  // calls after_flush once everything is out
+        if (closed || !write_in_flight) return;
+    } else if (disconnect_after_flush) {
+        after_flush();
+        return;
     }
+    if (pending.size() < opts.max_unsent && handlers.on_writable && is_connected) handlers.on_writable();
+}
 
-    void set_lowat(int bytes) {
+void bench_connection::impl::after_flush() {
+    if (disconnect_after_flush) {
         boost::system::error_code ignored;
-        // Lowering it makes the kernel signal data already queued (tcp_set_rcvlowat).
-        socket.set_option(asio::socket_base::receive_low_watermark(bytes), ignored);
-        lowat_raised = bytes > 1;
-    }
-
-    void arm_coalesce() {
-        if (coalesce_armed || !lowat_raised || closed) return;
-        coalesce_armed = true;
-        reads_since_arm = 0;
-        coalesce_timer.expires_after(opts.read_coalesce);
-        coalesce_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-            self->coalesce_armed = false;
-            if (ec || self->closed) return;
-            if (self->reads_since_arm > 0) {
-                self->arm_coalesce();  // data is flowing in full batches
-            } else if (self->lowat_raised) {
-                self->set_lowat(1);  // on_read raises it again; idle connections stop here
-            }
-        });
-    }
-
-    void ack(std::uint8_t first, std::uint16_t id) {
-        pending.push_back(first);
-        pending.push_back(2);
-        put_u16(pending, id);
-    }
-
-    // Returns false when the connection was closed by the frame.
-    bool handle(const frame_view& f) {
-        const auto body = f.body;
-        switch (f.type()) {
-            case packet_type::publish:
-                return handle_publish(f);
-            case packet_type::puback:
-            case packet_type::pubcomp: {
-                if (body.size() < 2) return protocol_error();
-                const std::uint16_t id = get_u16(body.data());
-                const std::uint8_t rc = body.size() > 2 ? body[2] : 0;
-                release_id(id);
-                if (handlers.on_ack) handlers.on_ack(id, rc);
-                return !closed;
-            }
-            case packet_type::pubrec: {
-                if (body.size() < 2) return protocol_error();
-                const std::uint16_t id = get_u16(body.data());
-                const std::uint8_t rc = body.size() > 2 ? body[2] : 0;
-                if (rc >= 0x80) {
-                    release_id(id);
-                    if (handlers.on_ack) handlers.on_ack(id, rc);
-                } else {
-                    ack(0x62, id);  // PUBREL [MQTT-3.6.1-1]: flags 0010
-                }
-                return !closed;
-            }
-            case packet_type::pubrel: {
-                if (body.size() < 2) return protocol_error();
-                ack(0x70, get_u16(body.data()));  // PUBCOMP
-                return true;
-            }
-            default:
-                return handle_other(f);
+        if (tr) {
+            tr->send_fin();
+        } else {
+            socket.shutdown(tcp::socket::shutdown_send, ignored);
         }
+        return;  // the broker closes; the reader sees EOF
     }
+    // Publishes queued by on_writable go through a posted flush (in_handler is
+    // false here), so a publisher that the kernel keeps up with still yields
+    // to the loop's reads between batches.
+    if (handlers.on_writable && is_connected) handlers.on_writable();
+}
 
-    bool protocol_error() {
-        fail(make_error_code(net_error::protocol_violation));
-        return false;
+void bench_connection::impl::start_read() {
+    // Grow while reads come back full; a frame larger than the buffer
+    // grows it too (next_frame has checked its size against the limit).
+    if ((last_read_full && in.size() < read_chunk) || in.size() - in_len < in.size() / 2)
+        in.resize(in.size() * 2);
+    if (tr) {
+        asio::co_spawn(io, tr->read_some(asio::buffer(in.data() + in_len, in.size() - in_len)),
+                       [self = shared_from_this()](std::exception_ptr e, detail::io_result r) {
+                           if (e) r.first = asio::error::operation_aborted;
+                           self->on_read(r.first, r.second);
+                       });
+        return;
     }
+    socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       std::size_t n) { self->on_read(ec, n); });
+    arm_coalesce();
+}
 
-    bool handle_publish(const frame_view& f) {
-        const auto body = f.body;
-        const auto level = static_cast<qos>((f.first_byte >> 1) & 3);
-        if (body.size() < 2 || static_cast<unsigned>(level) > 2) return protocol_error();
-        std::size_t pos = 2;
-        const std::size_t tlen = get_u16(body.data());
-        if (pos + tlen > body.size()) return protocol_error();
-        bench_message m;
-        m.topic = std::string_view(reinterpret_cast<const char*>(body.data() + pos), tlen);
-        pos += tlen;
-        std::uint16_t id = 0;
-        if (level != qos::at_most_once) {
-            if (pos + 2 > body.size()) return protocol_error();
-            id = get_u16(body.data() + pos);
-            pos += 2;
-        }
-        if (opts.version == protocol_version::v5) {
-            std::uint32_t plen = 0;
-            std::size_t used = 0;
-            if (decode_varint(body.subspan(pos), plen, used) != varint_status::ok ||
-                pos + used + plen > body.size()) {
-                return protocol_error();
-            }
-            pos += used + plen;  // properties (topic alias, ...) are not needed for counting
-        }
-        m.payload = body.subspan(pos);
-        m.level = level;
-        m.dup = (f.first_byte & 0x08) != 0;
-        if (handlers.on_publish) handlers.on_publish(m);
-        if (level == qos::at_least_once) ack(0x40, id);
-        if (level == qos::exactly_once) ack(0x50, id);
-        return !closed;
+void bench_connection::impl::on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (ec) {
+        fail(disconnect_after_flush || closed ? make_error_code(net_error::closed)
+                                              : make_error_code(net_error::connection_lost));
+        return;
     }
-
-    bool handle_other(const frame_view& f) {
-        std::error_code ec;
-        packet p = decode_frame(f, opts.version, lim, ec);
-        if (ec) {
-            fail(ec);
-            return false;
-        }
-        if (auto* ca = std::get_if<connack>(&p)) return on_connack(*ca);
-        if (auto* sa = std::get_if<suback>(&p)) {
-            const auto it = sub_done.find(sa->packet_id);
-            if (it != sub_done.end()) {
-                auto done = std::move(it->second);
-                sub_done.erase(it);
-                done({}, sa->reason_codes);
-            }
-            return !closed;
-        }
-        if (auto* d = std::get_if<mqtt::disconnect>(&p)) {
-            fail(make_error_code(d->reason_code));
-            return false;
-        }
-        return true;  // PINGRESP, UNSUBACK, AUTH: nothing to do
-    }
-
-    bool on_connack(const connack& ca) {
-        bench_connack info;
-        info.reason_code = ca.reason_code;
-        if (ca.reason_code != reason::success) {
-            fail(make_error_code(ca.reason_code));
-            return false;
-        }
-        if (auto rm = ca.props.get_int(property_id::receive_maximum))
-            info.receive_maximum = static_cast<std::uint16_t>(*rm);
-        if (auto mp = ca.props.get_int(property_id::maximum_packet_size)) info.maximum_packet_size = *mp;
-        info.keep_alive = opts.keep_alive;
-        if (auto ka = ca.props.get_int(property_id::server_keep_alive))
-            info.keep_alive = static_cast<std::uint16_t>(*ka);
-        auto& adv = info.props;
-        const auto num = [&ca](property_id id) -> std::optional<std::uint32_t> {
-            if (auto v = ca.props.get_int(id)) return static_cast<std::uint32_t>(*v);
-            return std::nullopt;
-        };
-        const auto flag = [&num](property_id id) -> std::optional<bool> {
-            if (auto v = num(id)) return *v != 0;
-            return std::nullopt;
-        };
-        adv.receive_maximum = num(property_id::receive_maximum);
-        adv.maximum_packet_size = num(property_id::maximum_packet_size);
-        adv.topic_alias_maximum = num(property_id::topic_alias_maximum);
-        adv.maximum_qos = num(property_id::maximum_qos);
-        adv.server_keep_alive = num(property_id::server_keep_alive);
-        adv.retain_available = flag(property_id::retain_available);
-        adv.wildcard_subscription_available = flag(property_id::wildcard_subscription_available);
-        adv.subscription_identifier_available = flag(property_id::subscription_identifier_available);
-        adv.shared_subscription_available = flag(property_id::shared_subscription_available);
-        is_connected = true;
-        if (info.keep_alive > 0) arm_keepalive(info.keep_alive);
-        if (connect_done) {
-            auto done = std::move(connect_done);
-            connect_done = nullptr;
-            done({}, info);
-        }
-        return !closed;
-    }
-
-    void arm_keepalive(std::uint16_t secs) {
-        // Half the keep alive: PINGREQ only when nothing else was written meanwhile.
-        keepalive_timer.expires_after(std::chrono::milliseconds(secs * 500));
-        keepalive_timer.async_wait([self = shared_from_this(), secs](const boost::system::error_code& ec) {
-            if (ec || self->closed) return;
-            if (!self->wrote_since_tick) {
-                self->pending.push_back(0xC0);
-                self->pending.push_back(0x00);
-                self->schedule_flush();
-            }
-            self->wrote_since_tick = false;
-            self->arm_keepalive(secs);
-        });
-    }
-
-    void send_connect() {
-        mqtt::connect c;
-        c.version = opts.version;
-        c.client_id = opts.client_id;
-        c.clean_start = true;
-        c.keep_alive = opts.keep_alive;
-        c.username = opts.username;
-        c.password = opts.password;
-        if (opts.version == protocol_version::v5 && opts.receive_maximum != 65535) {
-            c.props.set_int(property_id::receive_maximum, opts.receive_maximum);
-        }
-        if (auto ec = encode(packet{std::move(c)}, opts.version, pending)) {
-            fail(ec);
+    last_read_full = n == in.size() - in_len;
+    in_len += n;
+    read_total += n;
+    std::size_t off = 0;
+    in_handler = true;
+    while (!closed) {
+        std::error_code fec;
+        const auto frame =
+            next_frame(std::span<const std::uint8_t>(in.data() + off, in_len - off), lim, fec);
+        if (fec) {
+            fail(fec);
             return;
         }
-        start_write();
-        start_read();
+        if (!frame) break;
+        if (!handle(*frame)) return;
+        off += frame->total;
     }
-};
+    in_handler = false;
+    if (closed) return;
+    // Keep the partial frame at the front of the buffer.
+    if (off > 0) {
+        std::memmove(in.data(), in.data() + off, in_len - off);
+        in_len -= off;
+    }
+    start_write();  // the acks and publishes of this batch, in one write
+    if (closed) return;
+    ++reads_since_arm;
+    if (opts.read_coalesce.count() > 0 && !lowat_raised && !tr) raise_lowat();
+    start_read();
+}
+
+void bench_connection::impl::raise_lowat() {
+    // Below a kernel cap of half the receive buffer; 256 KiB is far below it.
+    set_lowat(static_cast<int>(std::clamp<std::size_t>(opts.read_coalesce_bytes, 1, 256 * 1024)));
+}
+
+void bench_connection::impl::set_lowat(int bytes) {
+    boost::system::error_code ignored;
+    // Lowering it makes the kernel signal data already queued (tcp_set_rcvlowat).
+    socket.set_option(asio::socket_base::receive_low_watermark(bytes), ignored);
+    lowat_raised = bytes > 1;
+}
+
+void bench_connection::impl::arm_coalesce() {
+    if (coalesce_armed || !lowat_raised || closed) return;
+    coalesce_armed = true;
+    reads_since_arm = 0;
+    coalesce_timer.expires_after(opts.read_coalesce);
+    coalesce_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        self->coalesce_armed = false;
+        if (ec || self->closed) return;
+        if (self->reads_since_arm > 0) {
+            self->arm_coalesce();  // data is flowing in full batches
+        } else if (self->lowat_raised) {
+            self->set_lowat(1);  // on_read raises it again; idle connections stop here
+        }
+    });
+}
+
+void bench_connection::impl::arm_keepalive(std::uint16_t secs) {
+    // Half the keep alive: PINGREQ only when nothing else was written meanwhile.
+    keepalive_timer.expires_after(std::chrono::milliseconds(secs * 500));
+    keepalive_timer.async_wait([self = shared_from_this(), secs](const boost::system::error_code& ec) {
+        if (ec || self->closed) return;
+        if (!self->wrote_since_tick) {
+            self->pending.push_back(0xC0);
+            self->pending.push_back(0x00);
+            self->schedule_flush();
+        }
+        self->wrote_since_tick = false;
+        self->arm_keepalive(secs);
+    });
+}
+
 
 bench_connection::bench_connection(bench_loop& loop, bench_connection_options opts, bench_handlers handlers)
     : impl_(std::make_shared<impl>(loop, std::move(opts), std::move(handlers))) {}
