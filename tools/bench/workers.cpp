@@ -140,9 +140,8 @@ void publisher::finish() {
     w.pubs_done.fetch_add(1);
 }
 
-void publisher::send(std::int64_t intended) {
+void publisher::send(std::int64_t intended, std::int64_t actual) {
     const auto& ctx = w.ctx;
-    const std::int64_t actual = ctx.stamp_now();
     encode_header(payload_header{ctx.clock_domain, ctx.cfg->run_id, index, seq,
                                  static_cast<std::uint64_t>(intended), static_cast<std::uint64_t>(actual)},
                   payload);
@@ -171,19 +170,25 @@ void publisher::fire() {
     while (!done) {
         const std::int64_t off = ctx.pace->offset_ns(index, seq);
         const std::int64_t intended = ctx.ph.t0_stamp + off;
+        if (intended >= ctx.ph.we_stamp) {
+            finish();
+            return;
+        }
+        // One clock read per message: it decides whether to wait, ends the
+        // window and is the send time in the header.
+        const std::int64_t now = ctx.stamp_now();
+        if (intended > now) {
+            timer.wait_until(ctx.ph.t0 + std::chrono::nanoseconds(off), [this](bool ok) {
+                if (ok) fire();
+            });
+            return;
+        }
         // The window ends on the clock too: a publisher that cannot keep up
         // with --rate stops at the window's end instead of working off its
         // backlog for as long again. The unsent slots lower the offered rate,
         // which makes the run invalid (bench-method.md §3.2).
-        if (intended >= ctx.ph.we_stamp || ctx.stamp_now() >= ctx.ph.we_stamp) {
+        if (now >= ctx.ph.we_stamp) {
             finish();
-            return;
-        }
-        const auto due = ctx.ph.t0 + std::chrono::nanoseconds(off);
-        if (due > clock::now()) {
-            timer.wait_until(due, [this](bool ok) {
-                if (ok) fire();
-            });
             return;
         }
         if (windowed ? conn.inflight() >= window : !conn.writable()) {
@@ -200,7 +205,7 @@ void publisher::fire() {
             return;
         }
         // Late: send at once, never skip.
-        send(intended);
+        send(intended, now);
         ++burst;
     }
 }
@@ -215,7 +220,7 @@ void publisher::fill_closed() {
             finish();
             return;
         }
-        send(now);  // closed loop: intended = actual
+        send(now, now);  // closed loop: intended = actual
     }
 }
 

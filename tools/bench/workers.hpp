@@ -80,7 +80,7 @@ struct publisher {
     void start();
     void fire();
     void fill_closed();
-    void send(std::int64_t intended);
+    void send(std::int64_t intended, std::int64_t actual);
     void on_ack(std::uint16_t id, std::uint8_t rc);
     void finish();
 
