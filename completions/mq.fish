@@ -131,6 +131,7 @@ complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-key -r -F -d 'Serv
 complete -c mq -n '__fish_seen_subcommand_from broker' -l tls-version -r -f -d 'Lowest TLS version tlsv1.2 (default) or tlsv1.3'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l topic-alias-maximum -r -f -d 'Inbound topic aliases (default 10)'
 complete -c mq -n '__fish_seen_subcommand_from broker' -l topic-alias-out -r -f -d 'on (default) send repeated topics as aliases to v5 clients that all...'
+complete -c mq -n '__fish_seen_subcommand_from broker' -l workers -r -f -d 'Threads, one event loop each; connections are spread round-robin (d...'
 complete -c mq -n '__fish_seen_subcommand_from pub' -l allow-empty -d '-l send empty lines as empty messages'
 complete -c mq -n '__fish_seen_subcommand_from pub' -l bind-address -s A -r -f -d 'Local address to bind'
 complete -c mq -n '__fish_seen_subcommand_from pub' -l cafile -r -F -d 'CA certificates file (enables TLS)'

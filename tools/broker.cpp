@@ -57,6 +57,7 @@ struct broker_options {
     std::string connect_timeout;
     std::string shutdown_timeout = "5s";
     std::string sys_interval = "10s";
+    unsigned workers = 1;
     std::optional<std::string> response_information;  // unset: the engine's default
     std::string ready_file;
     // Security (cli-contract.md §9).
@@ -134,6 +135,7 @@ mqtt::net::server_options to_server_options(const broker_options& o) {
     s.topic_alias_out = o.topic_alias_out == "on";
     s.shutdown_timeout = duration_option(o.shutdown_timeout, "--shutdown-timeout");
     s.sys_interval = duration_option(o.sys_interval, "--sys-interval");
+    s.workers = o.workers;
     if (o.response_information) {
         // What the clients get must start a valid topic name: no wildcards, no NUL.
         std::string sample = *o.response_information;
@@ -258,6 +260,9 @@ void add_broker_command(CLI::App& app) {
     cmd->add_option("--sys-interval", o->sys_interval, "Publish $SYS/broker/... every DUR (default 10s, 0 disables)");
     cmd->add_option("--response-information", o->response_information,
                     "Response Information prefix for v5 clients that ask, %c = client id (default $response/%c/; '' = none)");
+    cmd->add_option("--workers", o->workers,
+                    "Threads, one event loop each; connections are spread round-robin (default 1)")
+        ->check(CLI::Range(1u, 64u));
     cmd->add_option("--ready-file", o->ready_file, "Also write the readiness line to FILE");
     cmd->add_option("--tls-cert", o->tls_cert, "Server certificate chain (PEM) for mqtts:// and wss://");
     cmd->add_option("--tls-key", o->tls_key, "Server private key (PEM; default: in --tls-cert)");

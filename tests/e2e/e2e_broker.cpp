@@ -16,12 +16,12 @@ process_result run_mq(std::vector<std::string> args, std::string_view input, std
     return run_process_io(mq_cmd(std::move(args)), input, timeout);
 }
 
-e2e_broker::e2e_broker() {
+e2e_broker::e2e_broker(std::vector<std::string> broker_args) {
     const char* choice = std::getenv("MQ_E2E_BROKER");
     const bool force_mosquitto = choice != nullptr && std::string(choice) == "mosquitto";
     if (!force_mosquitto) {
         // No silent fallback: if mq broker cannot start, the e2e suite must fail.
-        if (!start_mq()) throw std::runtime_error("mq broker did not start (set MQ_E2E_BROKER=mosquitto to test against mosquitto)");
+        if (!start_mq(std::move(broker_args))) throw std::runtime_error("mq broker did not start (set MQ_E2E_BROKER=mosquitto to test against mosquitto)");
         return;
     }
     if (!mosquitto_fixture::available()) throw std::runtime_error("MQ_E2E_BROKER=mosquitto but mosquitto is not installed");
@@ -37,8 +37,18 @@ e2e_broker::~e2e_broker() {
     }
 }
 
-bool e2e_broker::start_mq() {
-    mq_ = std::make_unique<process>(mq_cmd({"broker", "--listen", "mqtt://127.0.0.1:0"}));
+int e2e_broker::terminate() {
+    if (!mq_) return -1;
+    mq_->signal(SIGTERM);
+    const auto r = mq_->wait(std::chrono::seconds(10));
+    mq_.reset();
+    return r.timed_out ? -1 : r.exit_code;
+}
+
+bool e2e_broker::start_mq(std::vector<std::string> broker_args) {
+    std::vector<std::string> args{"broker", "--listen", "mqtt://127.0.0.1:0"};
+    args.insert(args.end(), broker_args.begin(), broker_args.end());
+    mq_ = std::make_unique<process>(mq_cmd(std::move(args)));
     // {"type":"ready",...,"listeners":[{...,"port":N}]}
     const auto line = mq_->read_line(std::chrono::seconds(10));
     const auto key = line ? line->find("\"port\":") : std::string::npos;

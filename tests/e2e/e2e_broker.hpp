@@ -17,18 +17,21 @@ namespace mq::test {
 
 class e2e_broker {
 public:
-    e2e_broker();
+    /// `broker_args` go to `mq broker` after the listener (mq broker only).
+    explicit e2e_broker(std::vector<std::string> broker_args = {});
     ~e2e_broker();
     e2e_broker(const e2e_broker&) = delete;
     e2e_broker& operator=(const e2e_broker&) = delete;
 
     std::uint16_t port() const noexcept { return port_; }
     std::string port_text() const { return std::to_string(port_); }
+    /// SIGTERM to mq broker and its exit (bounded); -1 for mosquitto.
+    int terminate();
     /// "mq" or "mosquitto".
     const std::string& kind() const noexcept { return kind_; }
 
 private:
-    bool start_mq();
+    bool start_mq(std::vector<std::string> broker_args);
 
     std::unique_ptr<process> mq_;
     std::unique_ptr<mosquitto_fixture> mosquitto_;

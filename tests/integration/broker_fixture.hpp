@@ -8,6 +8,7 @@
 
 #include <mqtt/net/server.hpp>
 
+#include "broker_workers.hpp"
 #include "raw_client.hpp"
 
 namespace mq::test {
@@ -18,6 +19,7 @@ public:
         mqtt::net::server_options o;
         o.listeners = {mqtt::net::listener_options{"mqtt://127.0.0.1:0"}};
         if (tweak) tweak(o.limits);
+        o.workers = broker_workers();
         server_ = std::make_unique<mqtt::net::server>(std::move(o));
         server_->start();
         port_ = server_->listeners().at(0).port;

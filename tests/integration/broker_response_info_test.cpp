@@ -33,6 +33,7 @@ struct custom_broker {
         mqtt::net::server_options o;
         o.listeners = {mqtt::net::listener_options{"mqtt://127.0.0.1:0"}};
         tweak(o);
+        o.workers = broker_workers();
         server = std::make_unique<mqtt::net::server>(std::move(o));
         server->start();
         port = server->listeners().at(0).port;

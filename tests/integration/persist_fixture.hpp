@@ -14,6 +14,7 @@
 #include <mqtt/net/server.hpp>
 
 #include "mosquitto_fixture.hpp"  // temp_dir
+#include "broker_workers.hpp"
 #include "raw_client.hpp"
 
 namespace mq::test {
@@ -87,6 +88,7 @@ private:
         mqtt::net::logger lg;
         lg.sink = sink_;
         lg.level = mqtt::net::log_level::info;
+        o.workers = broker_workers();
         server_ = std::make_unique<mqtt::net::server>(std::move(o), lg);
         server_->start();
         port_ = server_->listeners().at(0).port;

@@ -15,6 +15,7 @@
 #include <mqtt/net/password_hash.hpp>
 #include <mqtt/net/server.hpp>
 
+#include "broker_workers.hpp"
 #include "raw_client.hpp"
 
 namespace mq::test {
@@ -22,6 +23,7 @@ namespace mq::test {
 class secure_broker {
 public:
     explicit secure_broker(mqtt::net::server_options o) {
+        o.workers = broker_workers();
         server_ = std::make_unique<mqtt::net::server>(std::move(o));
         server_->start();
         thread_ = std::thread([this] { server_->run(); });

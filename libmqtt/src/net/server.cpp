@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 #include <system_error>
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,6 +43,12 @@ void set_socket_options(tcp::socket& s) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+std::vector<std::unique_ptr<worker>> make_workers(unsigned n) {
+    std::vector<std::unique_ptr<worker>> w;
+    for (unsigned i = 0; i < std::max(n, 1u); ++i) w.push_back(std::make_unique<worker>());
+    return w;
 }
 
 }  // namespace
@@ -110,7 +117,8 @@ listen_address parse_listen_url(const std::string& url) {
     return out;
 }
 
-server_state::server_state(server_options o, logger l) : opts(std::move(o)), log(std::move(l)) {
+server_state::server_state(server_options o, logger l)
+    : opts(std::move(o)), log(std::move(l)), workers(make_workers(opts.workers)), ioc(workers.front()->ioc) {
     const auto& lim = opts.limits;
     session_cfg.max_packet_size = lim.max_packet_size;
     session_cfg.receive_maximum = lim.receive_maximum;
@@ -206,6 +214,7 @@ void server_state::start() {
 void server_state::wait_signal() {
     signals->async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec) return;
+        const state_lock lk(mu);
         if (sig == SIGHUP) {
             MQ_LOG(log, log_level::info, "broker", "", "SIGHUP: reloading password and ACL files");
             reload();
@@ -234,29 +243,44 @@ core::clock::duration server_state::connect_rate_delay(core::time_point now) {
 }
 
 asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc, const listener_slot& slot) {
+    // The state lock is held between suspensions, never across one.
+    state_lock lk(mu, std::defer_lock);
     for (;;) {
         if (opts.limits.max_connect_rate > 0) {
             // Over the rate, the next accept waits: clients queue in the listen
             // backlog and get their CONNACK late, not a refusal to retry on.
             for (int waits = 0;; ++waits) {
+                lk.lock();
                 const auto now = core::clock::now();
                 const auto delay = connect_rate_delay(now);
-                if (delay == core::clock::duration::zero()) break;
+                if (delay == core::clock::duration::zero()) {
+                    lk.unlock();
+                    break;
+                }
                 if (waits == 0 && now - last_rate_log >= std::chrono::seconds(1)) {
                     last_rate_log = now;
                     MQ_LOG(log, log_level::warn, "broker", "", "connect rate {}/s reached (--max-connect-rate): accept delayed",
                            opts.limits.max_connect_rate);
                 }
+                lk.unlock();
                 asio::steady_timer t(ioc, delay);
                 co_await t.async_wait(use_nothrow);
-                if (stopping) co_return;
+                lk.lock();
+                const bool ending = stopping;
+                lk.unlock();
+                if (ending) co_return;
             }
         }
-        auto [ec, sock] = co_await acc.async_accept(use_nothrow);
+        // Round-robin over the workers; the socket belongs to its worker for life.
+        worker& w = *workers[next_worker++ % workers.size()];
+        auto [ec, accepted_sock] = co_await acc.async_accept(w.ioc, use_nothrow);
+        tcp::socket sock(std::move(accepted_sock));  // io_context executor -> any_io_executor
+        lk.lock();
         if (stopping || ec == asio::error::operation_aborted) co_return;
         if (ec) {
             // Out of descriptors and the like: back off instead of spinning.
             MQ_LOG(log, log_level::warn, "broker", "", "accept: {}", ec.message());
+            lk.unlock();
             asio::steady_timer t(ioc, std::chrono::milliseconds(100));
             co_await t.async_wait(use_nothrow);
             continue;
@@ -264,16 +288,20 @@ asio::awaitable<void> server_state::accept_loop(tcp::acceptor& acc, const listen
         set_socket_options(sock);
         accepted.fetch_add(1, std::memory_order_relaxed);
         const std::uint64_t id = next_conn++;
-        auto c = std::make_shared<connection>(*this, std::move(sock), id, slot);
+        auto c = std::make_shared<connection>(*this, w.ioc, std::move(sock), id, slot);
         conns.emplace(id, c);
         c->start();
+        lk.unlock();
     }
 }
 
 asio::awaitable<void> server_state::housekeeping_loop() {
+    state_lock lk(mu);
     while (!stopping) {
         housekeeping.expires_after(std::chrono::seconds(1));
+        lk.unlock();
         co_await housekeeping.async_wait(use_nothrow);
+        lk.lock();
         if (stopping) co_return;
         const auto now = core::clock::now();
         expire_sessions(now);
@@ -298,15 +326,28 @@ void server_state::stop(std::chrono::milliseconds drain) {
     for (auto& [id, c] : conns) live.push_back(c);
     for (auto& c : live) c->kick(reason::server_shutting_down, false);  // v5: DISCONNECT 0x8B
     if (conns.empty()) {
-        ioc.stop();
+        stop_workers();
         return;
     }
     drain_timer.expires_after(drain);
-    drain_timer.async_wait([this](const boost::system::error_code&) {
+    drain_timer.async_wait([this](const boost::system::error_code& wait_ec) {
+        if (wait_ec) return;  // everything closed in time (forget() cancelled it)
+        const state_lock lk(mu);
         std::vector<std::shared_ptr<connection>> rest;
         for (auto& [id, c] : conns) rest.push_back(c);
+        // Closes on other workers are posted to them: the last one's forget()
+        // ends the run; this bounds the wait should one never come.
         for (auto& c : rest) c->close_now();
-        ioc.stop();
+        if (conns.empty()) {
+            stop_workers();
+            return;
+        }
+        drain_timer.expires_after(std::chrono::seconds(1));
+        drain_timer.async_wait([this](const boost::system::error_code& e) {
+            if (e) return;
+            const state_lock inner(mu);
+            stop_workers();
+        });
     });
 }
 
@@ -314,7 +355,14 @@ void server_state::forget(std::uint64_t conn_id) {
     conns.erase(conn_id);
     if (stopping && conns.empty()) {
         drain_timer.cancel();
-        ioc.stop();
+        stop_workers();
+    }
+}
+
+void server_state::stop_workers() {
+    for (auto& w : workers) {
+        w->keep.reset();
+        w->ioc.stop();
     }
 }
 
@@ -335,6 +383,7 @@ void server::start() {
 }
 
 bool server::reload() {
+    const detail::state_lock lk(impl_->state.mu);
     return impl_->state.reload();
 }
 
@@ -343,12 +392,21 @@ std::vector<listener_info> server::listeners() const {
 }
 
 void server::run() {
-    impl_->state.ioc.run();
+    auto& st = impl_->state;
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < st.workers.size(); ++i)
+        threads.emplace_back([w = st.workers[i].get()] { w->ioc.run(); });
+    st.ioc.run();
+    // Worker 0 ends only through stop_workers(), which ends them all.
+    for (auto& t : threads) t.join();
 }
 
 void server::stop(std::chrono::milliseconds drain) {
     auto* st = &impl_->state;
-    boost::asio::post(st->ioc, [st, drain] { st->stop(drain); });
+    boost::asio::post(st->ioc, [st, drain] {
+        const detail::state_lock lk(st->mu);
+        st->stop(drain);
+    });
 }
 
 server_stats server::stats() const {

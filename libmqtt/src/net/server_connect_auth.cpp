@@ -77,12 +77,15 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
                            password = std::move(password), req]() mutable {
         if (self->abandoned()) {
             // Closed while queued: skip the hash; the connection is released on its worker.
-            asio::post(ioc, [self = std::move(self)] {});
+            auto& owner = self->owner();
+            asio::post(owner, [self = std::move(self)] {});
             return;
         }
         const bool match = verify_password(*entry, password);
         const bool ok = known && has_password && match;
-        asio::post(ioc, [this, self, files, entry, ok, password = std::move(password), req]() mutable {
+        auto& owner = self->owner();
+        asio::post(owner, [this, self, files, entry, ok, password = std::move(password), req]() mutable {
+            const state_lock lk(mu);
             if (self->is_closed()) return;
             if (ok) credentials.add(*entry, password);
             auto& sess = self->session();

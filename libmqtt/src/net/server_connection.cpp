@@ -73,8 +73,10 @@ template_ptr publish_cache::get(const mqtt::publish& msg, protocol_version v, bo
     return slot;
 }
 
-connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener)
+connection::connection(server_state& srv, asio::io_context& owner, tcp::socket sock, std::uint64_t id,
+                       const listener_slot& listener)
     : srv_(srv),
+      ioc_(owner),
       io_(std::move(sock), listener.kind, srv.tls_ctx),
       listener_(listener),
       id_(id),
@@ -83,13 +85,16 @@ connection::connection(server_state& srv, tcp::socket sock, std::uint64_t id, co
 void connection::start() {
     deadline_ = core::clock::now() + srv_.opts.limits.connect_timeout;
     arm_deadline();
-    spawn_reader();
+    // Posted: the caller holds the state lock, and the reader takes it.
+    asio::post(ioc_, [self = shared_from_this()] { self->spawn_reader(); });
 }
 
 void connection::spawn_reader() {
+    // Without the state lock: co_spawn on the running worker starts the
+    // reader inline, and the reader takes the lock first thing.
     auto self = shared_from_this();
     asio::co_spawn(
-        srv_.ioc, [self]() { return self->reader(); }, asio::detached);
+        ioc_, [self]() { return self->reader(); }, asio::detached);
 }
 
 mqtt::limits connection::current_limits() const noexcept {
@@ -110,6 +115,8 @@ void connection::end_auth() {
 
 asio::awaitable<void> connection::reader() {
     auto self = shared_from_this();
+    // Held between suspensions: the socket waits below run without it.
+    state_lock lk(srv_.mu);
     if (!handshake_done_ && listener_.kind != transport_kind::tcp) {
         // TLS and WebSocket handshakes; the connect deadline bounds them.
         handshake_done_ = true;
@@ -117,7 +124,9 @@ asio::awaitable<void> connection::reader() {
         ao.ws_path = listener_.ws_path;
         ao.max_message = std::uint64_t{srv_.opts.limits.max_packet_size} + 8;
         reading_ = true;
+        lk.unlock();
         const auto ec = co_await io_.accept(ao);
+        lk.lock();
         reading_ = false;
         if (ec || closed_) {
             // hardening T01: plain MQTT or garbage on a TLS port is not worth more than debug.
@@ -171,7 +180,9 @@ asio::awaitable<void> connection::reader() {
             co_return;
         }
         reading_ = true;
+        lk.unlock();
         auto [ec, n] = co_await io_.read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_));
+        lk.lock();
         reading_ = false;
         if (ec || closed_) {
             close_now();  // abnormal unless the session already closed: Will published
@@ -182,7 +193,9 @@ asio::awaitable<void> connection::reader() {
             closing_ = true;
             deadline_ = core::clock::now() + close_grace;
             arm_deadline();
+            lk.unlock();
             co_await io_.close_ws(1003);
+            lk.lock();
             close_now();
             co_return;
         }
@@ -200,13 +213,16 @@ asio::awaitable<void> connection::reader() {
 }
 
 void connection::on_readable(const boost::system::error_code& ec) {
-    reading_ = false;
-    if (ec || closed_) {
-        close_now();  // aborted by close_now() itself, or a socket error
-        return;
+    {
+        const state_lock lk(srv_.mu);
+        reading_ = false;
+        if (ec || closed_) {
+            close_now();  // aborted by close_now() itself, or a socket error
+            return;
+        }
+        if (closing_) return;  // the writer flushes and closes; nothing more is read
+        readable_ = true;      // EOF shows as readable with 0 bytes available: read it
     }
-    if (closing_) return;  // the writer flushes and closes; nothing more is read
-    readable_ = true;      // EOF shows as readable with 0 bytes available: read it
     spawn_reader();
 }
 
@@ -364,8 +380,11 @@ void connection::wake_reader() {
     reader_paused_ = false;
     // Posted, as the timer cancel it replaces was: the caller may be inside
     // another connection's process_frames().
-    asio::post(srv_.ioc, [self = shared_from_this()] {
-        if (!self->closed_) self->spawn_reader();
+    asio::post(ioc_, [self = shared_from_this()] {
+        state_lock lk(self->srv_.mu);
+        if (self->closed_) return;
+        lk.unlock();
+        self->spawn_reader();
     });
 }
 
@@ -414,14 +433,17 @@ void connection::wake_writer() {
     if (writer_running_ || closed_ || (out_.empty() && !closing_)) return;
     writer_running_ = true;
     // Posted: everything the current handler queues goes out in one gather write.
-    asio::post(srv_.ioc, [self = shared_from_this()] {
+    asio::post(ioc_, [self = shared_from_this()] {
         asio::co_spawn(
-            self->srv_.ioc, [self]() { return self->writer(); }, asio::detached);
+            self->ioc_, [self]() { return self->writer(); }, asio::detached);
     });
 }
 
 asio::awaitable<void> connection::writer() {
     auto self = shared_from_this();
+    // Held between suspensions. While a write is out, other workers may append
+    // to out_ (a deque: the elements the buffers point into do not move).
+    state_lock lk(srv_.mu);
     std::vector<asio::const_buffer> bufs;
     while (!closed_) {
         if (out_.empty()) {
@@ -480,7 +502,9 @@ asio::awaitable<void> connection::writer() {
             bytes += it.size();
             ++items;
         }
+        lk.unlock();
         auto [ec, n] = co_await io_.write_gather(bufs);
+        lk.lock();
         if (ec) break;
         srv_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
         for (std::size_t i = 0; i < items && !out_.empty(); ++i) {
@@ -492,10 +516,13 @@ asio::awaitable<void> connection::writer() {
     if (!closed_ && closing_) {
         // Flushed after a close request: FIN, or the TLS / WebSocket close when
         // no read is pending (the close deadline bounds the wait).
-        if (reading_)
+        if (reading_) {
             io_.send_fin();
-        else
+        } else {
+            lk.unlock();
             co_await io_.finish();
+            lk.lock();
+        }
     }
     close_now();
 }
@@ -534,6 +561,14 @@ void connection::kick(reason why, bool publish_will) {
 
 void connection::close_now() {
     if (closed_) return;
+    if (!ioc_.get_executor().running_in_this_thread()) {
+        // Another worker's handler (deadlines, shutdown): the socket is the owner's.
+        asio::post(ioc_, [self = shared_from_this()] {
+            const state_lock lk(self->srv_.mu);
+            self->close_now();
+        });
+        return;
+    }
     // Callers may hold only a raw pointer; forget() drops the map's reference.
     auto self = shared_from_this();
     if (!session_->closed()) {

@@ -45,6 +45,7 @@ void server_state::arm_deadline_timer() {
     deadline_timer.expires_at(deadline_timer_at);  // cancels a later wait
     deadline_timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec == asio::error::operation_aborted) return;  // re-armed earlier
+        const state_lock lk(mu);
         deadline_timer_at = core::time_point::max();
         run_deadlines();
     });
@@ -74,6 +75,7 @@ void server_state::park_reader(connection& c) {
     pause_tick_armed = true;
     pause_tick.expires_after(pause_bound);
     pause_tick.async_wait([this](const boost::system::error_code&) {
+        const state_lock lk(mu);
         pause_tick_armed = false;
         wake_paused();
     });

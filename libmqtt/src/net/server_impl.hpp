@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <mqtt/codec/limits.hpp>
@@ -85,19 +87,41 @@ struct listener_slot {
 
 class server_state;
 
+/// One --workers thread: an io_context that owns the sockets assigned to it.
+/// Worker 0 also runs the listeners and the server-wide timers.
+struct worker {
+    asio::io_context ioc{1};
+    // Makes the worker's epoll reactor (3 descriptors) now instead of at its
+    // first connection: the broker's descriptor count is flat once it is up.
+    tcp::socket reactor_probe{ioc};
+    // Keeps run() going while the worker has no connection (stop() resets it).
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep{ioc.get_executor()};
+};
+
+/// Held by every handler that touches broker state (server_state, sessions,
+/// connections' queues). With one worker it is never contended.
+using state_lock = std::unique_lock<std::mutex>;
+
 class connection : public std::enable_shared_from_this<connection> {
 public:
-    connection(server_state& srv, tcp::socket sock, std::uint64_t id, const listener_slot& listener);
+    /// `sock` belongs to the io_context of the worker that owns the connection.
+    connection(server_state& srv, asio::io_context& owner, tcp::socket sock, std::uint64_t id,
+               const listener_slot& listener);
+    /// Under the state lock, from any worker.
     void start();
     /// Executes the session's pending actions in order; `cache` shares the
     /// encoded bytes of one routed message between subscribers.
     void apply_actions(publish_cache* cache = nullptr);
     /// Server-initiated close (takeover, shutdown).
     void kick(reason why, bool publish_will);
-    /// Closes the socket at once (no flush).
+    /// Closes the socket at once (no flush); from another worker it is posted
+    /// to the owner (a socket and its TLS/WebSocket stream are used by the
+    /// owning thread only: composed operations run there without the lock).
     void close_now();
 
     core::server_session& session() noexcept { return *session_; }
+    /// The io_context of the worker this connection belongs to for life.
+    asio::io_context& owner() noexcept { return ioc_; }
     std::uint64_t id() const noexcept { return id_; }
 
     /// Restarts a reader parked by back-pressure or authentication (see
@@ -166,6 +190,7 @@ private:
     mqtt::limits current_limits() const noexcept;
 
     server_state& srv_;
+    asio::io_context& ioc_;  // the owning worker's
     transport io_;  // in place: one allocation less per connection
     const listener_slot& listener_;
     std::uint64_t id_;
@@ -232,7 +257,14 @@ public:
 
     server_options opts;
     logger log;
-    asio::io_context ioc{1};
+    // Every handler on every worker takes this before it touches the state
+    // below or a connection's (unlocked only around socket and TLS I/O).
+    std::mutex mu;
+    std::vector<std::unique_ptr<worker>> workers;  // opts.workers, at least 1
+    asio::io_context& ioc;                         // worker 0's
+    std::size_t next_worker = 0;                   // round-robin for accepted sockets
+    /// Ends run() on every worker.
+    void stop_workers();
     core::server_session_config session_cfg;
     mqtt::limits connect_limits, packet_limits;
 
@@ -294,7 +326,7 @@ public:
     std::uint64_t next_ref = 1, next_conn = 1;
     std::vector<core::delivery> deliveries;  // scratch
     /// Read buffers of connections that are waiting idle, for the next reader
-    /// that gets bytes (single-threaded io_context: no lock).
+    /// that gets bytes (under the state lock).
     static constexpr std::size_t max_spare_buffers = 64;
     std::vector<std::vector<std::uint8_t>> spare_buffers;
 

@@ -49,7 +49,10 @@ void server_state::open_persistence() {
     jo.fsync_always = opts.fsync_always;
     jo.interval = opts.fsync_interval;
     persist = std::make_unique<journal>(jo, log, [this](std::uint64_t seq) {
-        asio::post(ioc, [this, seq] { on_journal_durable(seq); });
+        asio::post(ioc, [this, seq] {
+            const state_lock lk(mu);
+            on_journal_durable(seq);
+        });
     });
     core::store::model m;
     persist->open([&m](const record& r) { m.apply(r); });
@@ -119,6 +122,7 @@ void server_state::append_record(const core::store::record& r) {
     // being processed now shares one write (and one fsync).
     persist_flush_posted = true;
     asio::post(ioc, [this] {
+        const state_lock lk(mu);
         persist_flush_posted = false;
         persist->flush();
     });

@@ -15,10 +15,13 @@
 namespace mqtt::net::detail {
 
 asio::awaitable<void> server_state::sys_loop() {
+    state_lock lk(mu);
     while (!stopping) {
         publish_sys(core::clock::now());
         sys_timer.expires_after(opts.sys_interval);
+        lk.unlock();
         co_await sys_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        lk.lock();
     }
 }
 

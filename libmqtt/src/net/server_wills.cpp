@@ -13,10 +13,13 @@ void server_state::schedule_will(const std::string& client_id, core::session_ref
     d.msg = std::move(will);
     d.from = from;
     d.timer = std::make_unique<asio::steady_timer>(ioc, std::chrono::seconds(delay_s));
-    d.timer->async_wait([this, client_id](const boost::system::error_code& ec) {
+    d.timer->async_wait([this, client_id, timer = d.timer.get()](const boost::system::error_code& ec) {
         if (ec) return;  // cancelled: settled or stopping
+        const state_lock lk(mu);
         auto it = delayed_wills.find(client_id);
-        if (it == delayed_wills.end()) return;
+        // A cancel that comes after the timer fired does not change `ec`: a
+        // newer Will of the same client id has its own timer.
+        if (it == delayed_wills.end() || it->second.timer.get() != timer) return;
         auto msg = std::move(it->second.msg);
         const auto from_ref = it->second.from;
         delayed_wills.erase(it);

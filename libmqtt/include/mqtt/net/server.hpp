@@ -119,6 +119,11 @@ struct server_options {
     /// The journal is compacted (rewritten as a snapshot of live state) once
     /// it is larger than this and than twice the last snapshot.
     std::uint64_t compact_bytes = 64ull * 1024 * 1024;
+    /// --workers N: threads, one io_context each. Accepted connections are
+    /// assigned round-robin and stay on their worker; broker state (router,
+    /// sessions, retained store) is shared under one lock, so the workers
+    /// overlap socket I/O, framing and TLS, not routing (docs/architecture.md §8).
+    unsigned workers = 1;
 };
 
 /// Counters since start(); read with server::stats() (thread-safe snapshot).
