@@ -83,8 +83,10 @@ void server_state::on_connect(connection& c, const core::connect_request& req) {
         }
         const bool match = verify_password(*entry, password);
         const bool ok = known && has_password && match;
+        // Moved, not copied: the connection must not end on this pool thread.
         auto& owner = self->owner();
-        asio::post(owner, [this, self, files, entry, ok, password = std::move(password), req]() mutable {
+        asio::post(owner, [this, self = std::move(self), files, entry, ok, password = std::move(password),
+                           req = std::move(req)]() mutable {
             const state_lock lk(mu);
             if (self->is_closed()) return;
             if (ok) credentials.add(*entry, password);
