@@ -335,19 +335,10 @@ void server_state::stop(std::chrono::milliseconds drain) {
         const state_lock lk(mu);
         std::vector<std::shared_ptr<connection>> rest;
         for (auto& [id, c] : conns) rest.push_back(c);
-        // Closes on other workers are posted to them: the last one's forget()
-        // ends the run; this bounds the wait should one never come.
+        // Closes on other workers are posted to them; the last one's forget()
+        // ends the run.
         for (auto& c : rest) c->close_now();
-        if (conns.empty()) {
-            stop_workers();
-            return;
-        }
-        drain_timer.expires_after(std::chrono::seconds(1));
-        drain_timer.async_wait([this](const boost::system::error_code& e) {
-            if (e) return;
-            const state_lock inner(mu);
-            stop_workers();
-        });
+        if (conns.empty()) stop_workers();
     });
 }
 
