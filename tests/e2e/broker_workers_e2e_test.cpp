@@ -21,18 +21,6 @@ std::string numbered_lines(const std::string& prefix, int n) {
     return out;
 }
 
-// Data lines (not "sync") of a running raw-output subscriber until `n` came or ~30 s passed.
-std::vector<std::string> read_payloads(process& sub, std::size_t n) {
-    std::vector<std::string> out;
-    for (int i = 0; i < 300 && out.size() < n; ++i) {
-        while (auto line = sub.read_line(100ms)) {
-            if (*line != "sync") out.push_back(*line);
-            if (out.size() == n) break;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("e2e broker --workers 4: QoS 1 and 2 reach subscribers on every worker once each, in order") {
@@ -57,7 +45,7 @@ TEST_CASE("e2e broker --workers 4: QoS 1 and 2 reach subscribers on every worker
     for (int i = 0; i < 500; ++i) expected.push_back("b" + std::to_string(i));
     for (std::size_t i = 0; i < subs.size(); ++i) {
         CAPTURE(i);
-        const auto got = read_payloads(*subs[i], expected.size());
+        const auto got = read_data_lines(*subs[i], expected.size(), "sync", 30s);
         CHECK(got.size() == expected.size());
         CHECK(got == expected);  // none lost, none twice, publisher order kept [MQTT-4.6.0-6]
         // Nothing more arrives (no duplicate after the last one).

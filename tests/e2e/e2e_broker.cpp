@@ -72,4 +72,15 @@ bool wait_subscribed(process& sub, const e2e_broker& broker, const std::string& 
     return false;
 }
 
+std::vector<std::string> read_data_lines(process& sub, std::size_t n, const std::string& sync,
+                                         std::chrono::milliseconds timeout) {
+    std::vector<std::string> out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
+        auto line = sub.read_line(std::chrono::milliseconds(100));
+        if (line && !line->empty() && line->find(sync) == std::string::npos) out.push_back(*line);
+    }
+    return out;
+}
+
 }  // namespace mq::test

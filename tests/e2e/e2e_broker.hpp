@@ -50,4 +50,9 @@ process_result run_mq(std::vector<std::string> args, std::string_view input = {}
 /// so the subscription is known to be active. False after ~10 s.
 bool wait_subscribed(process& sub, const e2e_broker& broker, const std::string& topic);
 
+/// Non-empty lines of a running subscriber that do not contain `sync` (the
+/// wait_subscribed() traffic), until `n` arrived or `timeout` passed.
+std::vector<std::string> read_data_lines(process& sub, std::size_t n, const std::string& sync,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace mq::test

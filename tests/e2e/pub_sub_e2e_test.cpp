@@ -31,16 +31,6 @@ std::vector<std::string> data_lines(const std::string& text, const std::string& 
     return out;
 }
 
-// Reads data lines from a running subscriber until `n` arrived or ~10 s passed.
-std::vector<std::string> read_data_lines(process& sub, std::size_t n, const std::string& sync) {
-    std::vector<std::string> out;
-    for (int i = 0; i < 100 && out.size() < n; ++i) {
-        auto line = sub.read_line(100ms);
-        if (line && !line->empty() && line->find(sync) == std::string::npos) out.push_back(*line);
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("e2e pub sub round trip of JSON messages with QoS 1 and 2") {
