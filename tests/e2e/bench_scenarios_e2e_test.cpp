@@ -60,6 +60,7 @@ TEST_CASE("bench --count ends the window after N messages over all publishers") 
     // A cap that comes first ends the window, and says so.
     const auto capped =
         bench_json({"e2e", "--count", "100000", "--rate", "1000", "--duration", "500ms", "--warmup", "0s"});
+    INFO(capped.dump());
     CHECK(capped["counts"]["sent"].get<int>() <= 510);
     CHECK(capped["notes"].dump().find("--count 100000") != std::string::npos);
     // Fewer messages than publishers, or a count for bench sub, is a usage error.

@@ -93,3 +93,30 @@ TEST_CASE("MQTT-3.1.3-9 the session ending first (expiry 0) publishes the Will a
     REQUIRE(w);
     CHECK(w->topic == "will/short");
 }
+
+// Takeover: the old connection is still open when the new CONNECT arrives
+// (with several workers that is also what a quick reconnect can look like).
+TEST_CASE("MQTT-3.1.3-9 MQTT-3.1.4-3 a takeover that resumes the session within the delay never sends the old Will") {
+    broker_fixture b;
+    auto sub = b.client("wd-sub");
+    REQUIRE(b.ok);
+    REQUIRE(sub->subscribe("will/#", mqtt::qos::at_most_once));
+    auto old = delayed_will_client(b, "taken", 1, 60);
+    auto again = delayed_will_client(b, "taken", 1, 60, /*clean_start=*/false);
+    auto d = as<mqtt::disconnect>(old->receive(1000ms));
+    REQUIRE(d);
+    CHECK(d->reason_code == reason::session_taken_over);
+    CHECK(sub->silent_for(1800ms));
+}
+
+TEST_CASE("MQTT-3.1.3-9 MQTT-3.1.4-3 a clean-start takeover ends the session: the old delayed Will goes out at once") {
+    broker_fixture b;
+    auto sub = b.client("wd-sub");
+    REQUIRE(b.ok);
+    REQUIRE(sub->subscribe("will/#", mqtt::qos::at_most_once));
+    auto old = delayed_will_client(b, "taken2", 30, 60);
+    auto again = delayed_will_client(b, "taken2", 30, 60, /*clean_start=*/true);
+    auto w = as<mqtt::publish>(sub->receive(1000ms));
+    REQUIRE(w);
+    CHECK(w->topic == "will/taken2");
+}

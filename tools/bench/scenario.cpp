@@ -232,7 +232,7 @@ run_result run_bench(const bench_config& cfg, const std::atomic<bool>& interrupt
     // --count: the window ends when every publisher has sent its share.
     auto all_sent = [&] {
         std::uint32_t done = 0;
-        for (auto& w : workers) done += w->pubs_done.load();
+        for (auto& w : workers) done += w->pubs_at_quota.load();
         return done == cfg.publishers;
     };
     bool count_reached = false;

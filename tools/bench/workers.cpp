@@ -158,7 +158,10 @@ void publisher::send(std::int64_t intended, std::int64_t actual) {
             if (ctx.pace->is_overrun(actual - intended)) ++w.stats.overruns;
         }
         last_send.store(actual, std::memory_order_relaxed);
-        if (n >= quota) finish();  // --count reached
+        if (n >= quota && !done) {  // --count reached
+            w.pubs_at_quota.fetch_add(1);
+            finish();
+        }
     }
 }
 

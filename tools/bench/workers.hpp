@@ -147,6 +147,10 @@ struct worker {
     worker_stats stats;
     second_recorder series;  // per-second counts for --series and the report
     std::atomic<std::uint32_t> pubs_done{0};
+    // Publishers that sent their whole --count quota. Not pubs_done: a paced
+    // publisher also finishes when its next slot falls past the window, up to
+    // one interval before the window's end, and that is not "count reached".
+    std::atomic<std::uint32_t> pubs_at_quota{0};
     bool tearing_down = false;
 
     /// Totals of bytes_written() and bytes_read() over this thread's clients.

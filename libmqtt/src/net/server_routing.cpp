@@ -83,6 +83,12 @@ void server_state::attach_session(connection& c, const core::connect_request& re
             old->attached = false;
             MQ_LOG(log, log_level::info, "broker", req.client_id, "session taken over");
             old->kick(reason::session_taken_over, true);
+            // A delayed Will the kick just scheduled follows the rule above
+            // [MQTT-3.1.3-9]: this new connection came within the delay, so a
+            // resumed session drops it and a clean start, which ends the old
+            // session, publishes it now. (With one worker the old socket's EOF
+            // is usually read first; across workers the CONNECT can win.)
+            settle_will(req.client_id, req.clean_start);
         }
         c.ref = rec.ref;
     } else {
