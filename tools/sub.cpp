@@ -200,14 +200,17 @@ int run_sub(sub_options& o) {
     };
     auto watcher = [&]() -> asio::awaitable<void> {
         for (;;) {
-            auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             if (closing) co_return;
-            if (ec) continue;  // re-armed
             const auto now = clock::now();
             if (now >= duration_end) ended = ended_by::duration;
             else if (!got_first && now >= first_end) ended = ended_by::wait_first;
             else if (now >= idle_end) ended = o.retained_only ? ended_by::retained_idle : ended_by::idle;
-            else continue;
+            else {
+                // A message moved the deadline later meanwhile: wait for the new one.
+                rearm();
+                continue;
+            }
             shutdown();
             co_return;
         }
@@ -250,7 +253,7 @@ int run_sub(sub_options& o) {
         rearm();
         asio::co_spawn(ex, watcher(), asio::detached);
 
-        std::string record;
+        std::vector<std::string> filters;
         for (;;) {
             auto msg = co_await client->receive();
             if (!msg) break;
@@ -258,9 +261,11 @@ int run_sub(sub_options& o) {
             auto& counts = sum.messages();
             ++counts.received;
             if (msg->retain) ++counts.retained;
+            // Deadlines only move later here, so the watcher re-arms lazily when
+            // the old one fires: re-arming per message cancelled the timer's
+            // wait, a handler and a coroutine resumption for every message.
             got_first = true;
             if (idle) idle_end = clock::now() + *idle;
-            rearm();
             if (o.retained_only && !msg->retain) {
                 ended = ended_by::retained_done;
                 shutdown();
@@ -278,17 +283,20 @@ int run_sub(sub_options& o) {
             for (const auto& p : expects) matched = matched && evaluate(p, *msg);
             if (matched) ++counts.matched;
             if (!expects.empty() && !matched && !failed) continue;
-            std::vector<std::string> filters;
+            std::size_t n_filters = 0;  // `filters` keeps its strings' capacity between messages
             for (const auto& f : o.topics) {
-                if (mqtt::topic_matches(match_filter(f), msg->topic)) filters.push_back(f);
+                if (!mqtt::topic_matches(match_filter(f), msg->topic)) continue;
+                if (n_filters < filters.size()) filters[n_filters] = f;
+                else filters.push_back(f);
+                ++n_filters;
             }
-            const received_message rm{*msg, std::chrono::system_clock::now(), filters};
-            printer.render(rm, record);
+            const received_message rm{*msg, std::chrono::system_clock::now(),
+                                      std::span<const std::string>(filters.data(), n_filters)};
+            printer.append(rm, pending);
             // Records are batched only while the next message is already
             // buffered: nothing waits in `pending` while mq sub waits on the
             // network, yet a burst costs one queue hand-off (and one writev)
             // per batch instead of a thread wake-up per message.
-            pending.append(record);
             auto written = stdout_writer::state::ok;
             if (client->buffered() == 0 || pending.size() >= max_pending_bytes) {
                 written = co_await push_record(writer, space, pending);

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -105,6 +106,26 @@ TEST_CASE("e2e sub -W exits 124 and -E exits 0 after SUBACK") {
     CHECK(r.exit_code == 0);
     r = run_mq({"sub", "-p", broker.port_text(), "-t", "e2e/none", "--idle-timeout", "200ms", "-C", "1"}, {}, 10s);
     CHECK(r.exit_code == 124);
+}
+
+TEST_CASE("e2e sub --idle-timeout restarts on every message: a steady stream keeps it running") {
+    // mq sub moves the idle deadline per message and re-arms its timer only
+    // when the old deadline passes; ending at the first deadline would cut
+    // this stream short.
+    e2e_broker broker;
+    const std::string p = broker.port_text();
+    process sub(mq_cmd({"sub", "-p", p, "-t", "e2e/idle/#", "--idle-timeout", "700ms"}));
+    REQUIRE(wait_subscribed(sub, broker, "e2e/idle/sync"));
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 6; ++i) {
+        REQUIRE(run_mq({"pub", "-p", p, "-t", "e2e/idle/t", "-m", "m" + std::to_string(i)}).exit_code == 0);
+        std::this_thread::sleep_for(300ms);
+    }
+    const auto r = sub.wait(10s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(r.exit_code == 0);  // ended by --idle-timeout
+    CHECK(took >= 1800ms);    // six messages 300 ms apart, each inside the 700 ms
+    for (int i = 0; i < 6; ++i) CHECK(r.out.find("m" + std::to_string(i) + "\n") != std::string::npos);
 }
 
 TEST_CASE("e2e sub json output piped into pub ndjson round trips") {

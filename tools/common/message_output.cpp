@@ -41,20 +41,29 @@ message_printer::message_printer(const output_options& o) : opts_(o), tty_(isatt
 
 void message_printer::render(const received_message& m, std::string& record) const {
     record.clear();
-    if (opts_.json) {
-        append_ndjson(m, encoding_, record);
+    append(m, record);
+}
+
+void message_printer::append(const received_message& m, std::string& out) const {
+    if (tty_ && !opts_.raw && !opts_.json) {
+        // A terminal gets control characters escaped: render apart, then escape.
+        std::string record;
+        if (format_) format_->render(m, record);
+        else append_plain(m, opts_.verbose, record);
+        out.append(escape_controls(record));
+    } else if (opts_.json) {
+        append_ndjson(m, encoding_, out);
     } else if (format_) {
-        format_->render(m, record);
+        format_->render(m, out);
     } else {
-        append_plain(m, opts_.verbose, record);
+        append_plain(m, opts_.verbose, out);
     }
-    if (tty_ && !opts_.raw && !opts_.json) record = escape_controls(record);
-    if (!opts_.no_delim) record.push_back(opts_.print0 ? '\0' : '\n');
+    if (!opts_.no_delim) out.push_back(opts_.print0 ? '\0' : '\n');
 }
 
 boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, async_event& space,
-                                                         const std::string& record) {
-    while (!writer.try_push(record)) {
+                                                         std::string& record) {
+    while (!writer.try_push_reusing(record)) {
         if (writer.status() != stdout_writer::state::ok) break;
         co_await space.wait();
     }

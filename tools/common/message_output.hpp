@@ -39,6 +39,8 @@ public:
 
     /// Replaces `record` with the record for `m`.
     void render(const received_message& m, std::string& record) const;
+    /// Appends the record for `m` to `out` (a batch of records).
+    void append(const received_message& m, std::string& out) const;
 
 private:
     const output_options& opts_;
@@ -48,9 +50,10 @@ private:
 };
 
 /// Queues `record` on `writer`, waiting on `space` (notified by the writer)
-/// while the queue is full. Returns the writer's state afterwards.
+/// while the queue is full. On success `record` is left empty (a recycled
+/// buffer, see try_push_reusing). Returns the writer's state afterwards.
 boost::asio::awaitable<stdout_writer::state> push_record(stdout_writer& writer, async_event& space,
-                                                         const std::string& record);
+                                                         std::string& record);
 
 /// Parses every `--expect` text; throws std::system_error(tool_error::usage)
 /// naming the bad one.

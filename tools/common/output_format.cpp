@@ -2,6 +2,7 @@
 #include "common/output_format.hpp"
 
 #include <ctime>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -248,18 +249,60 @@ constexpr std::string_view field_letters = "tplqrmxXbIUjJACDEFPRS";
 
 }  // namespace
 
-std::string rfc3339_ns(std::chrono::system_clock::time_point t) {
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS." for one second, remembered per thread: mq sub writes
+// many records a second, and gmtime_r plus a format string per record were a
+// measurable share of its CPU.
+struct second_prefix {
+    std::time_t secs = std::numeric_limits<std::time_t>::min();
+    std::string text;
+};
+
+void append_rfc3339_ns(std::chrono::system_clock::time_point t, std::string& out) {
+    thread_local second_prefix cache;
     const auto s = split(t);
-    std::tm tm{};
-    gmtime_r(&s.secs, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, s.nanos);
+    if (s.secs != cache.secs) {
+        std::tm tm{};
+        gmtime_r(&s.secs, &tm);
+        cache.text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900, tm.tm_mon + 1,
+                                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cache.secs = s.secs;
+    }
+    out.append(cache.text);
+    char digits[9];
+    long n = s.nanos;
+    for (int i = 8; i >= 0; --i) {
+        digits[i] = static_cast<char>('0' + n % 10);
+        n /= 10;
+    }
+    out.append(digits, sizeof digits);
+    out.push_back('Z');
+}
+
+void append_decimal(std::uint64_t v, std::string& out) {
+    char buf[20];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    do {
+        *--p = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    out.append(p, static_cast<std::size_t>(end - p));
+}
+
+}  // namespace
+
+std::string rfc3339_ns(std::chrono::system_clock::time_point t) {
+    std::string out;
+    append_rfc3339_ns(t, out);
+    return out;
 }
 
 void append_ndjson(const received_message& m, payload_encoding enc, std::string& out) {
     const auto& msg = m.msg;
     out.append("{\"type\":\"message\",\"ts\":\"");
-    out.append(rfc3339_ns(m.ts));
+    append_rfc3339_ns(m.ts, out);
     out.append("\",\"topic\":");
     json_quote(msg.topic, out);
     out.append(",\"qos\":");
@@ -267,13 +310,20 @@ void append_ndjson(const received_message& m, payload_encoding enc, std::string&
     out.append(msg.retain ? ",\"retain\":true" : ",\"retain\":false");
     out.append(msg.dup ? ",\"dup\":true" : ",\"dup\":false");
     out.append(",\"payload_len\":");
-    out.append(std::to_string(msg.payload.size()));
+    append_decimal(msg.payload.size(), out);
     out.push_back(',');
     append_payload_field(msg.payload, enc, out);
     out.append(",\"properties\":");
     append_properties(msg.props, out);
     out.append(",\"subscription_ids\":[");
-    out.append(ints_joined(msg.props.get_all_ints(property_id::subscription_identifier)));
+    bool first_id = true;
+    for (const auto& p : msg.props.items) {
+        const auto* id = std::get_if<std::uint32_t>(&p.value);
+        if (p.id != property_id::subscription_identifier || id == nullptr) continue;
+        if (!first_id) out.push_back(',');
+        first_id = false;
+        append_decimal(*id, out);
+    }
     out.append("],\"filters\":[");
     for (std::size_t i = 0; i < m.filters.size(); ++i) {
         if (i != 0) out.push_back(',');

@@ -14,6 +14,8 @@
 namespace mq::tools {
 namespace {
 constexpr std::size_t max_batch = 64;  // records per writev (well under IOV_MAX)
+constexpr std::size_t max_spare = 8;                  // buffers kept for try_push_reusing
+constexpr std::size_t max_spare_capacity = 256 * 1024;  // larger ones are freed
 }  // namespace
 
 void ignore_sigpipe() noexcept {
@@ -113,6 +115,27 @@ bool stdout_writer::try_push(std::string record) {
     return true;
 }
 
+bool stdout_writer::try_push_reusing(std::string& record) {
+    bool wake = false;
+    {
+        std::lock_guard lk(mu_);
+        if (state_ != state::ok) return false;
+        if (queue_.size() >= max_queue_) {
+            space_wanted_ = true;
+            return false;
+        }
+        queue_.push_back(std::move(record));
+        record.clear();
+        if (!spare_.empty()) {
+            record = std::move(spare_.back());
+            spare_.pop_back();
+        }
+        wake = writer_sleeping_;
+    }
+    if (wake) cv_.notify_one();
+    return true;
+}
+
 void stdout_writer::set_notify(std::function<void()> fn) {
     std::lock_guard lk(mu_);
     notify_ = std::move(fn);
@@ -157,8 +180,15 @@ void stdout_writer::run() {
         busy_ = true;
         lk.unlock();
         const int err = write_all(fd_, batch);
-        batch.clear();
         lk.lock();
+        // Keep a few buffers for try_push_reusing; a record that grew past a
+        // batch's usual size is freed instead of held.
+        for (auto& b : batch) {
+            if (spare_.size() >= max_spare || b.capacity() > max_spare_capacity) continue;
+            b.clear();
+            spare_.push_back(std::move(b));
+        }
+        batch.clear();
         busy_ = false;
         if (err != 0) {
             state_ = err == EPIPE ? state::closed : state::failed;

@@ -43,6 +43,10 @@ public:
 
     /// Queues a record; false when the queue is full or the writer stopped.
     bool try_push(std::string record);
+    /// As try_push, but on success `record` is moved in and replaced by an
+    /// empty buffer the writer already used (its capacity kept), so a producer
+    /// that batches into one string allocates nothing per batch.
+    bool try_push_reusing(std::string& record);
     /// Called on the writer thread when room frees after a try_push found the
     /// queue full, or when the state changes.
     void set_notify(std::function<void()> fn);
@@ -61,6 +65,7 @@ private:
     std::condition_variable cv_;       // wakes the writer
     std::condition_variable idle_cv_;  // wakes flush()
     std::deque<std::string> queue_;
+    std::vector<std::string> spare_;  // written records' buffers, cleared, for try_push_reusing
     std::function<void()> notify_;
     state state_ = state::ok;
     int errno_ = 0;

@@ -86,6 +86,31 @@ TEST_CASE("rfc3339 timestamps have nine fractional digits") {
     CHECK(rfc3339_ns(std::chrono::system_clock::time_point{}) == "1970-01-01T00:00:00.000000000Z");
 }
 
+TEST_CASE("rfc3339 timestamps stay right when the remembered second changes and comes back") {
+    // The date part is cached per second; a record from another second (a
+    // clock step back, or a message rendered out of order) must not reuse it.
+    using std::chrono::nanoseconds;
+    const auto t = fixed_time();
+    CHECK(rfc3339_ns(t + nanoseconds(800'000'000)) == "2026-03-01T12:00:00.923456789Z");
+    CHECK(rfc3339_ns(t + nanoseconds(900'000'000)) == "2026-03-01T12:00:01.023456789Z");
+    CHECK(rfc3339_ns(t - nanoseconds(123'456'789)) == "2026-03-01T12:00:00.000000000Z");
+    CHECK(rfc3339_ns(t - nanoseconds(123'456'790)) == "2026-03-01T11:59:59.999999999Z");
+    CHECK(rfc3339_ns(t + std::chrono::hours(24 * 365)) == "2027-03-01T12:00:00.123456789Z");
+}
+
+TEST_CASE("ndjson record lists every subscription identifier in order, up to the largest") {
+    mqtt::publish m;
+    m.topic = "t";
+    m.props.add_int(property_id::subscription_identifier, 1);
+    m.props.add_int(property_id::subscription_identifier, 268'435'455);  // the v5 maximum
+    m.props.add_int(property_id::subscription_identifier, 10);
+    std::string out = "prefix ";  // appended to, not replaced
+    append_ndjson(received_message{m, fixed_time(), {}}, payload_encoding::automatic, out);
+    CHECK(out.starts_with("prefix {\"type\":\"message\""));
+    CHECK(out.find(R"("payload_len":0,)") != std::string::npos);
+    CHECK(out.find(R"("subscription_ids":[1,268435455,10],)") != std::string::npos);
+}
+
 TEST_CASE("format specifiers t p l q r m x X b U and percent") {
     const auto m = sample();
     CHECK(render("%t %p %l %q %r %m", m) == "a/b {\"x\":1} 7 1 0 7");

@@ -86,3 +86,36 @@ TEST_CASE("stdout_writer: queued records all reach the fd in order by flush()") 
     ::close(p[0]);
     CHECK(got == expected);
 }
+
+TEST_CASE("stdout_writer: try_push_reusing hands back an empty buffer and every batch arrives in order") {
+    // mq sub batches records into one string and pushes it with
+    // try_push_reusing; the buffer it gets back must be empty (never a batch
+    // already queued, which would write it twice) and may be a recycled one.
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    std::string got;
+    std::thread reader([&] { got = drain(p[0]); });
+    std::string expected;
+    std::size_t recycled = 0;
+    {
+        mq::tools::stdout_writer w(p[1], 4);
+        std::string batch;
+        for (int i = 0; i < 3000; ++i) {
+            batch.append(std::to_string(i)).append(",");
+            if (i % 7 != 6) continue;
+            batch.push_back('\n');
+            expected += batch;
+            int tries = 0;
+            while (!w.try_push_reusing(batch) && ++tries < 10'000'000) std::this_thread::yield();
+            REQUIRE(tries < 10'000'000);
+            CHECK(batch.empty());
+            if (batch.capacity() > 15) ++recycled;  // larger than the small-string buffer: a used one
+        }
+        w.flush();
+    }
+    ::close(p[1]);
+    reader.join();
+    ::close(p[0]);
+    CHECK(got == expected);
+    CHECK(recycled > 0);
+}
