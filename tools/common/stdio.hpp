@@ -61,6 +61,7 @@ private:
 
     int fd_;
     std::size_t max_queue_;
+    bool direct_;  // fd is a regular file: try_push_reusing writes inline when idle
     mutable std::mutex mu_;
     std::condition_variable cv_;       // wakes the writer
     std::condition_variable idle_cv_;  // wakes flush()

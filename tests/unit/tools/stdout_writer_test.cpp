@@ -119,3 +119,59 @@ TEST_CASE("stdout_writer: try_push_reusing hands back an empty buffer and every 
     CHECK(got == expected);
     CHECK(recycled > 0);
 }
+
+TEST_CASE("stdout_writer: to a regular file, inline and queued records keep their order") {
+    // A regular file is written inline while the writer thread is idle, and
+    // through the queue otherwise; mixing both must not reorder anything.
+    char path[] = "/tmp/mq-stdout-writer-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::unlink(path);
+    std::string expected;
+    {
+        mq::tools::stdout_writer w(fd, 8);
+        std::string batch;
+        for (int i = 0; i < 5000; ++i) {
+            std::string r = std::to_string(i) + "\n";
+            expected += r;
+            int tries = 0;
+            if (i % 3 == 0) {
+                while (!w.try_push(r) && ++tries < 10'000'000) std::this_thread::yield();
+            } else {
+                batch = r;
+                while (!w.try_push_reusing(batch) && ++tries < 10'000'000) std::this_thread::yield();
+                CHECK(batch.empty());
+            }
+            REQUIRE(tries < 10'000'000);
+        }
+        w.flush();
+        CHECK(w.status() == mq::tools::stdout_writer::state::ok);
+    }
+    std::string got(expected.size() + 16, '\0');
+    const ssize_t n = ::pread(fd, got.data(), got.size(), 0);
+    ::close(fd);
+    REQUIRE(n >= 0);
+    got.resize(static_cast<std::size_t>(n));
+    CHECK(got == expected);
+}
+
+TEST_CASE("stdout_writer: a regular file that cannot be written reports failed with errno") {
+    // /dev/full is not a regular file, so use a read-only descriptor of one.
+    char path[] = "/tmp/mq-stdout-writer-XXXXXX";
+    const int tmp = ::mkstemp(path);
+    REQUIRE(tmp >= 0);
+    ::close(tmp);
+    const int fd = ::open(path, O_RDONLY);
+    ::unlink(path);
+    REQUIRE(fd >= 0);
+    {
+        mq::tools::stdout_writer w(fd, 8);
+        std::string r = "x\n";
+        CHECK_FALSE(w.try_push_reusing(r));
+        CHECK(w.status() == mq::tools::stdout_writer::state::failed);
+        CHECK(w.error() == EBADF);
+        std::string again = "y\n";
+        CHECK_FALSE(w.try_push_reusing(again));
+    }
+    ::close(fd);
+}
