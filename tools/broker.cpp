@@ -222,6 +222,15 @@ int run_broker(const broker_options& o) {
     }
     (void)write_all(1, line);
     srv.run();  // until SIGINT/SIGTERM: DISCONNECT 0x8B to v5 clients, bounded drain
+    // The holder's destruction restores SIG_DFL, and the process still has its
+    // exit to do after that: a repeat arriving then killed it (exit -15 seen in
+    // CI). The workers are joined, so blocking the signals in this, the last
+    // thread, leaves a repeat pending until the exit, which stays 0.
+    sigset_t repeats;
+    sigemptyset(&repeats);
+    sigaddset(&repeats, SIGINT);
+    sigaddset(&repeats, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &repeats, nullptr);
     return exit_status::ok;
 }
 
